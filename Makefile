@@ -1,0 +1,54 @@
+# JobPulse developer commands. `make help` lists them.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+JOBPULSE := $(BIN)/jobpulse
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup up down status test lint format lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+setup: $(VENV)/.installed ## virtualenv, pinned packages, JVM artifacts, MariaDB (idempotent)
+	$(JOBPULSE) setup
+
+up: setup ## start the local stack (Cassandra, Kafka, MariaDB, Spark Thrift server)
+	$(JOBPULSE) stack up
+
+down: ## stop every process of the local stack
+	@if [ -x $(JOBPULSE) ]; then $(JOBPULSE) stack down; fi
+
+status: ## show each service, its port, PID and health
+	$(JOBPULSE) stack status
+
+lint: $(VENV)/.installed ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: setup lint ## everything CI runs: setup, stack up, the test suite, stack down (always)
+	@status=0; \
+	$(JOBPULSE) stack up && $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	$(JOBPULSE) stack down; \
+	exit $$status
+
+lock: ## re-resolve requirements.txt and rewrite constraints.txt (the transitive lock)
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q -r requirements.txt
+	{ echo '# Transitive lock written by `make lock` from requirements.txt; do not edit by hand.'; \
+	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > constraints.txt
+	rm -rf .lock-venv
+
+clean: down ## remove the stack's data and the virtualenv (keeps the JVM artifact cache)
+	rm -rf .stack $(VENV)

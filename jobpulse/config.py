@@ -1,0 +1,129 @@
+"""The one place JobPulse reads its configuration from.
+
+Every setting is an environment variable with a documented local default (``jobpulse config`` prints the
+table, the README shows it). A ``.env`` file at the project root, when present, fills in variables that the
+environment does not set, so a developer can keep local overrides out of their shell profile.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its environment variable, its local default and what it is for."""
+
+    env: str
+    default: str
+    help: str
+
+
+# field name -> option. Paths left empty default to folders under the project root (see load_settings).
+OPTIONS: dict[str, Option] = {
+    "state_dir": Option("JOBPULSE_STATE_DIR", "", "data, logs and PID files of the local stack (default: .stack/)"),
+    "cache_dir": Option("JOBPULSE_CACHE_DIR", "", "downloaded JVM artifacts (default: .cache/)"),
+    "java_home": Option("JOBPULSE_JAVA_HOME", "", "JDK 17 used by the stack (default: JAVA_HOME, else `java` on PATH)"),
+    "cassandra_host": Option("JOBPULSE_CASSANDRA_HOST", "127.0.0.1", "Cassandra address"),
+    "cassandra_port": Option("JOBPULSE_CASSANDRA_PORT", "9042", "Cassandra CQL port"),
+    "cassandra_storage_port": Option("JOBPULSE_CASSANDRA_STORAGE_PORT", "7000", "Cassandra inter-node port"),
+    "cassandra_heap": Option("JOBPULSE_CASSANDRA_HEAP", "1G", "Cassandra JVM heap"),
+    "kafka_host": Option("JOBPULSE_KAFKA_HOST", "127.0.0.1", "Kafka broker address"),
+    "kafka_port": Option("JOBPULSE_KAFKA_PORT", "9092", "Kafka broker port"),
+    "kafka_controller_port": Option("JOBPULSE_KAFKA_CONTROLLER_PORT", "9093", "Kafka KRaft controller port"),
+    "kafka_heap": Option("JOBPULSE_KAFKA_HEAP", "512M", "Kafka JVM heap"),
+    "mysql_host": Option("JOBPULSE_MYSQL_HOST", "127.0.0.1", "MySQL/MariaDB address"),
+    "mysql_port": Option("JOBPULSE_MYSQL_PORT", "3306", "MySQL/MariaDB port"),
+    "mysql_database": Option("JOBPULSE_MYSQL_DATABASE", "data_warehouse", "serving database of the marts"),
+    "mysql_user": Option("JOBPULSE_MYSQL_USER", "jobpulse", "pipeline writer account"),
+    "mysql_password": Option("JOBPULSE_MYSQL_PASSWORD", "jobpulse-local", "pipeline writer password"),
+    "mysql_readonly_user": Option("JOBPULSE_MYSQL_READONLY_USER", "grafana", "read-only account (Grafana)"),
+    "mysql_readonly_password": Option("JOBPULSE_MYSQL_READONLY_PASSWORD", "grafana-local", "read-only password"),
+    "mysql_admin_password": Option(
+        "JOBPULSE_MYSQL_ADMIN_PASSWORD", "admin-local", "password given to MariaDB's root account at bootstrap"
+    ),
+    "metastore_database": Option("JOBPULSE_METASTORE_DATABASE", "metastore", "Hive metastore database"),
+    "metastore_user": Option("JOBPULSE_METASTORE_USER", "metastore", "Hive metastore account"),
+    "metastore_password": Option("JOBPULSE_METASTORE_PASSWORD", "metastore-local", "Hive metastore password"),
+    "spark_thrift_host": Option("JOBPULSE_SPARK_THRIFT_HOST", "127.0.0.1", "Spark Thrift server address"),
+    "spark_thrift_port": Option("JOBPULSE_SPARK_THRIFT_PORT", "10000", "Spark Thrift server port"),
+    "spark_driver_memory": Option("JOBPULSE_SPARK_DRIVER_MEMORY", "2g", "driver memory of Spark processes"),
+    "spark_master": Option("JOBPULSE_SPARK_MASTER", "local[2]", "Spark master of the Thrift server and jobs"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. Build it with :func:`load_settings`, never by hand in production code."""
+
+    state_dir: Path
+    cache_dir: Path
+    java_home: str
+    cassandra_host: str
+    cassandra_port: int
+    cassandra_storage_port: int
+    cassandra_heap: str
+    kafka_host: str
+    kafka_port: int
+    kafka_controller_port: int
+    kafka_heap: str
+    mysql_host: str
+    mysql_port: int
+    mysql_database: str
+    mysql_user: str
+    mysql_password: str
+    mysql_readonly_user: str
+    mysql_readonly_password: str
+    mysql_admin_password: str
+    metastore_database: str
+    metastore_user: str
+    metastore_password: str
+    spark_thrift_host: str
+    spark_thrift_port: int
+    spark_driver_memory: str
+    spark_master: str
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"{self.kafka_host}:{self.kafka_port}"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        """Where the lakehouse tables' files live (shared by the Thrift server and Spark jobs)."""
+        return self.state_dir / "lakehouse"
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {key: value for key, value in dotenv_values(path).items() if value is not None}
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Resolve every option from ``env`` (default: the process environment, then ``.env``)."""
+    if env is None:
+        env = {**_read_dotenv(PROJECT_ROOT / ".env"), **os.environ}
+    raw = {name: env.get(option.env) or option.default for name, option in OPTIONS.items()}
+    raw["state_dir"] = raw["state_dir"] or str(PROJECT_ROOT / ".stack")
+    raw["cache_dir"] = raw["cache_dir"] or str(PROJECT_ROOT / ".cache")
+    raw["java_home"] = raw["java_home"] or env.get("JAVA_HOME", "")
+    values: dict[str, object] = {}
+    for field in fields(Settings):
+        value = raw[field.name]
+        if field.type == "Path":
+            values[field.name] = Path(value).resolve()
+        elif field.type == "int":
+            try:
+                values[field.name] = int(value)
+            except ValueError:
+                raise ValueError(f"{OPTIONS[field.name].env} must be an integer, got {value!r}") from None
+        else:
+            values[field.name] = value
+    return Settings(**values)  # type: ignore[arg-type]

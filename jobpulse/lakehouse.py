@@ -1,0 +1,115 @@
+"""The lakehouse catalog every Spark process shares: Delta tables, a Hive metastore kept in MariaDB, and the
+Cassandra connector.
+
+The Thrift server (dbt's way in) and the Spark jobs are separate JVMs, so the catalog cannot be Spark's default
+embedded Derby, which one process locks for itself. The metastore lives in a MariaDB database instead, which
+any number of Spark processes use at once. All of them read one generated ``spark-defaults.conf`` from
+``SPARK_CONF_DIR``, so there is one definition of the catalog.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+from jobpulse.config import Settings
+from jobpulse.stack import artifacts
+
+SPARK_LOG_CONFIG = """\
+# Spark processes of the local stack: warnings only, except the Thrift server's start and stop.
+rootLogger.level = warn
+rootLogger.appenderRef.stdout.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+logger.thrift.name = org.apache.spark.sql.hive.thriftserver
+logger.thrift.level = info
+logger.datanucleus.name = DataNucleus
+logger.datanucleus.level = error
+"""
+
+
+def spark_home() -> Path:
+    """pyspark's installation, which is a complete Spark distribution (bin/, jars/) minus sbin/."""
+    spec = importlib.util.find_spec("pyspark")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("pyspark is not installed: run `make setup`")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def spark_conf(settings: Settings) -> dict[str, str]:
+    """Spark properties of the shared catalog; also what a test or job session needs to see the lakehouse."""
+    metastore_url = (
+        f"jdbc:mysql://{settings.mysql_host}:{settings.mysql_port}/{settings.metastore_database}"
+        "?useSSL=false&allowPublicKeyRetrieval=true"
+    )
+    classpath = os.pathsep.join(str(path) for path in artifacts.classpath(settings, "spark"))
+    return {
+        "spark.master": settings.spark_master,
+        "spark.driver.memory": settings.spark_driver_memory,
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        # On the JVM's own classpath rather than spark.jars: the Hive metastore client looks its JDBC driver up
+        # through java.sql.DriverManager, which does not see jars added by Spark's user class loader.
+        "spark.driver.extraClassPath": classpath,
+        "spark.executor.extraClassPath": classpath,
+        "spark.sql.extensions": (
+            "io.delta.sql.DeltaSparkSessionExtension,com.datastax.spark.connector.CassandraSparkExtensions"
+        ),
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.catalog.cassandra": "com.datastax.spark.connector.datasource.CassandraCatalog",
+        "spark.cassandra.connection.host": settings.cassandra_host,
+        "spark.cassandra.connection.port": str(settings.cassandra_port),
+        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.warehouse.dir": str(settings.warehouse_dir),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": metastore_url,
+        "spark.hadoop.javax.jdo.option.ConnectionDriverName": "com.mysql.cj.jdbc.Driver",
+        "spark.hadoop.javax.jdo.option.ConnectionUserName": settings.metastore_user,
+        "spark.hadoop.javax.jdo.option.ConnectionPassword": settings.metastore_password,
+        "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
+        "spark.hadoop.hive.metastore.schema.verification": "false",
+        # Event hours come from the text of `ts`; a UTC session keeps any timestamp arithmetic stable too.
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+    }
+
+
+def conf_dir(settings: Settings) -> Path:
+    return settings.state_dir / "spark" / "conf"
+
+
+def write_conf_dir(settings: Settings) -> Path:
+    """Write ``spark-defaults.conf`` (owner-only: it holds the metastore password) and the log config."""
+    target = conf_dir(settings)
+    target.mkdir(parents=True, exist_ok=True)
+    defaults = target / "spark-defaults.conf"
+    defaults.touch(mode=0o600)
+    defaults.chmod(0o600)
+    defaults.write_text("".join(f"{key} {value}\n" for key, value in spark_conf(settings).items()))
+    (target / "log4j2.properties").write_text(SPARK_LOG_CONFIG)
+    return target
+
+
+def spark_environment(settings: Settings) -> dict[str, str]:
+    """Environment for ``spark-submit``: the shared conf dir, Spark's home and the JDK."""
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(spark_home()),
+        "SPARK_CONF_DIR": str(conf_dir(settings)),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", _python()),
+    }
+    if settings.java_home:
+        env["JAVA_HOME"] = settings.java_home
+    return env
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable

@@ -1,0 +1,103 @@
+"""The local service stack (Cassandra, Kafka, MariaDB, Spark Thrift server) as processes on 127.0.0.1.
+
+``up`` starts what is not running and waits until every service answers a real request; ``down`` stops
+exactly the processes named by the stack's PID files; ``status`` probes each one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jobpulse.config import Settings
+from jobpulse.stack.cassandra import Cassandra
+from jobpulse.stack.kafka import Kafka
+from jobpulse.stack.mariadb import MariaDB
+from jobpulse.stack.process import ServiceError, wait_until
+from jobpulse.stack.service import Service
+from jobpulse.stack.spark_thrift import SparkThrift
+
+__all__ = ["ServiceError", "ServiceStatus", "down", "services", "status", "up"]
+
+
+def services(settings: Settings) -> list[Service]:
+    """Every service, in start order (the Thrift server keeps its catalog in MariaDB)."""
+    return [MariaDB(settings), Cassandra(settings), Kafka(settings), SparkThrift(settings)]
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    host: str
+    port: int
+    pid: int | None
+    healthy: bool
+    detail: str
+
+
+def _probe(service: Service) -> ServiceStatus:
+    pid = service.process.pid
+    try:
+        detail, healthy = service.check(), pid is not None
+        if pid is None:
+            detail = f"port {service.port} answers but no PID file: not started by this stack"
+    except Exception as error:  # any failure to answer is "unhealthy"; say why
+        detail, healthy = (f"not answering: {error}" if pid else "stopped"), False
+    return ServiceStatus(service.name, service.host, service.port, pid, healthy, detail)
+
+
+def status(settings: Settings) -> list[ServiceStatus]:
+    return [_probe(service) for service in services(settings)]
+
+
+def _start(service: Service, say: Callable[[str], None]) -> bool:
+    """Start ``service`` unless it runs already. Returns True if it was started now."""
+    if service.process.pid is not None:
+        return False
+    if service.port_in_use():
+        raise ServiceError(
+            f"{service.name}: port {service.host}:{service.port} is taken by a process this stack did not "
+            f"start; stop it or set another port (see `jobpulse config`)"
+        )
+    service.prepare()
+    pid = service.process.start(service.command(), env=service.environment(), cwd=service.home)
+    say(f"{service.name}: started (PID {pid}), log {service.process.log_file}")
+    return True
+
+
+def _await(service: Service, started: bool, say: Callable[[str], None]) -> None:
+    began = time.monotonic()
+    wait_until(service.ping, process=service.process, timeout=service.start_timeout)
+    try:
+        if started:
+            raise ServiceError("just started: apply after_start")
+        detail = service.check()
+    except Exception:  # a fresh start, or an earlier `up` that stopped before after_start finished
+        service.after_start()
+        detail = wait_until(service.check, process=service.process, timeout=service.start_timeout)
+    say(f"{service.name}: healthy on {service.host}:{service.port} ({detail}, {time.monotonic() - began:.0f}s)")
+
+
+def up(settings: Settings, say: Callable[[str], None] = print) -> None:
+    """Start every service that is not running and wait until all answer; a no-op on a running stack."""
+    database, *others = services(settings)
+    started = {database.name: _start(database, say)}
+    # Cassandra and Kafka start while MariaDB comes up; the Thrift server needs MariaDB for its catalog.
+    for service in others[:-1]:
+        started[service.name] = _start(service, say)
+    _await(database, started[database.name], say)
+    thrift = others[-1]
+    started[thrift.name] = _start(thrift, say)
+    for service in others:
+        _await(service, started[service.name], say)
+
+
+def down(settings: Settings, say: Callable[[str], None] = print) -> None:
+    """Stop the stack's processes, last started first."""
+    for service in reversed(services(settings)):
+        pid = service.process.pid
+        if service.process.stop():
+            say(f"{service.name}: stopped (PID {pid})")
+        else:
+            say(f"{service.name}: not running")

@@ -1,0 +1,78 @@
+"""JVM artifacts of the stack, resolved from Maven Central into a project-local cache.
+
+Each bundle is a POM in ``maven/``; ``mvn dependency:copy-dependencies`` copies it and its dependencies into
+``<cache>/jars/<bundle>/``. A bundle whose folder carries the hash of its current POM is complete, so a
+second ``setup`` runs no Maven at all and downloads nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from importlib import resources
+from pathlib import Path
+
+from jobpulse.config import Settings
+from jobpulse.stack.process import ServiceError
+
+BUNDLES = ("cassandra", "kafka", "spark")
+MAVEN_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+
+
+def _pom_text(bundle: str) -> str:
+    return resources.files("jobpulse.stack").joinpath("maven", f"{bundle}.xml").read_text()
+
+
+def bundle_dir(settings: Settings, bundle: str) -> Path:
+    return settings.cache_dir / "jars" / bundle
+
+
+def _stamp(bundle: str) -> str:
+    return hashlib.sha256(_pom_text(bundle).encode()).hexdigest()
+
+
+def is_fetched(settings: Settings, bundle: str) -> bool:
+    marker = bundle_dir(settings, bundle) / ".complete"
+    return marker.is_file() and marker.read_text().strip() == _stamp(bundle)
+
+
+def fetch(settings: Settings, bundle: str) -> bool:
+    """Resolve ``bundle`` unless its cache is complete. Returns True if Maven ran."""
+    if is_fetched(settings, bundle):
+        return False
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise ServiceError("Maven (`mvn`) is needed to fetch the JVM artifacts: apt-get install maven")
+    target = bundle_dir(settings, bundle)
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    pom = settings.cache_dir / "poms" / f"{bundle}.xml"
+    pom.parent.mkdir(parents=True, exist_ok=True)
+    pom.write_text(_pom_text(bundle))
+    command = [
+        mvn, "-B", "-q", "-f", str(pom),
+        f"-Dmaven.repo.local={settings.cache_dir / 'maven'}",
+        f"{MAVEN_DEPENDENCY_PLUGIN}:copy-dependencies",
+        f"-DoutputDirectory={target}",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ServiceError(f"fetching the {bundle} jars failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+    (target / ".complete").write_text(_stamp(bundle))
+    return True
+
+
+def classpath(settings: Settings, bundle: str) -> list[Path]:
+    """The jars of a fetched bundle, sorted for a stable classpath."""
+    if not is_fetched(settings, bundle):
+        raise ServiceError(f"the {bundle} jars are not fetched yet: run `make setup`")
+    return sorted(bundle_dir(settings, bundle).glob("*.jar"))
+
+
+def jar(settings: Settings, bundle: str, prefix: str) -> Path:
+    """The one jar of ``bundle`` whose file name starts with ``prefix`` followed by its version."""
+    matches = [path for path in classpath(settings, bundle) if path.name.startswith(prefix + "-")]
+    if len(matches) != 1:
+        raise ServiceError(f"expected one {prefix} jar in the {bundle} bundle, found {matches}")
+    return matches[0]

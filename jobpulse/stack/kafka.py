@@ -1,0 +1,77 @@
+"""Kafka 4, one combined broker and KRaft controller, as a plain JVM process on Maven Central's jars."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+from jobpulse.stack import artifacts
+from jobpulse.stack.process import ServiceError
+from jobpulse.stack.service import Service, java_executable, render_template
+
+
+class Kafka(Service):
+    name = "kafka"
+    start_timeout = 90.0
+
+    @property
+    def host(self) -> str:
+        return self.settings.kafka_host
+
+    @property
+    def port(self) -> int:
+        return self.settings.kafka_port
+
+    @property
+    def _properties(self) -> Path:
+        return self.home / "conf" / "server.properties"
+
+    def _java(self, *args: str) -> list[str]:
+        heap = self.settings.kafka_heap
+        classpath = os.pathsep.join(str(path) for path in artifacts.classpath(self.settings, "kafka"))
+        return [
+            java_executable(self.settings),
+            f"-Xms{heap}",
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            f"-Dlog4j2.configurationFile={self.home / 'conf' / 'log4j2.properties'}",
+            f"-Dkafka.logs.dir={self.settings.state_dir / 'logs'}",
+            "-cp",
+            classpath,
+            *args,
+        ]
+
+    def prepare(self) -> None:
+        data_dir = self.home / "data"
+        render_template(
+            "kafka.properties",
+            self._properties,
+            host=self.host,
+            port=self.port,
+            controller_port=self.settings.kafka_controller_port,
+            data_dir=data_dir,
+        )
+        render_template("kafka-log4j2.properties", self.home / "conf" / "log4j2.properties")
+        if (data_dir / "meta.properties").is_file():
+            return
+        # A KRaft cluster id is 16 random bytes in URL-safe base64 without padding (what `random-uuid` prints).
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        command = self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self._properties))
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ServiceError(f"formatting Kafka's storage failed:\n{result.stdout}{result.stderr}")
+
+    def command(self) -> list[str]:
+        return self._java("kafka.Kafka", str(self._properties))
+
+    def check(self) -> str:
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient({"bootstrap.servers": self.settings.kafka_bootstrap, "socket.timeout.ms": 3000})
+        metadata = admin.list_topics(timeout=3)
+        if not metadata.brokers:
+            raise ServiceError("Kafka answered without any broker")
+        return f"Kafka cluster {metadata.cluster_id}, {len(metadata.brokers)} broker(s)"

@@ -1,0 +1,162 @@
+"""MariaDB from Debian as the stack's MySQL server, on its own data folder and port.
+
+The server runs as the invoking OS user. Its root account is reachable only through the server's Unix socket
+by that OS user or with the admin password from configuration; JobPulse itself uses dedicated accounts.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import subprocess
+
+from jobpulse.stack.process import ServiceError
+from jobpulse.stack.service import Service
+from jobpulse.stack.system_packages import which
+
+ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+
+
+def sql_literal(value: str) -> str:
+    """Quote ``value`` as a MariaDB string literal (the bootstrap runs as a script, not with parameters)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "''").replace("\0", "\\0") + "'"
+
+
+def sql_identifier(value: str) -> str:
+    if not ACCOUNT_NAME.match(value):
+        raise ServiceError(f"{value!r} is not a plain name (letters, digits, underscore)")
+    return f"`{value}`"
+
+
+class MariaDB(Service):
+    name = "mariadb"
+    start_timeout = 90.0
+
+    @property
+    def host(self) -> str:
+        return self.settings.mysql_host
+
+    @property
+    def port(self) -> int:
+        return self.settings.mysql_port
+
+    @property
+    def socket_path(self) -> str:
+        return str(self.home / "mysqld.sock")
+
+    @property
+    def _os_user(self) -> str:
+        return getpass.getuser()
+
+    def _binary(self, name: str) -> str:
+        path = which(name)
+        if path is None:
+            raise ServiceError(f"`{name}` not found: run `make setup` (it installs mariadb-server)")
+        return path
+
+    def prepare(self) -> None:
+        data_dir = self.home / "data"
+        if (data_dir / "mysql").is_dir():
+            return
+        data_dir.mkdir(parents=True, exist_ok=True)
+        command = [
+            self._binary("mariadb-install-db"),
+            "--no-defaults",
+            f"--datadir={data_dir}",
+            f"--user={self._os_user}",
+            "--auth-root-authentication-method=socket",
+            "--skip-test-db",
+        ]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ServiceError(f"mariadb-install-db failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+
+    def command(self) -> list[str]:
+        return [
+            self._binary("mariadbd"),
+            "--no-defaults",
+            f"--datadir={self.home / 'data'}",
+            f"--socket={self.socket_path}",
+            f"--pid-file={self.home / 'mariadbd.pid'}",
+            f"--bind-address={self.host}",
+            f"--port={self.port}",
+            f"--user={self._os_user}",
+            "--skip-name-resolve",
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_general_ci",
+            "--default-time-zone=+00:00",
+            "--innodb-buffer-pool-size=256M",
+            "--innodb-log-file-size=128M",
+            "--max-connections=300",
+            "--max-allowed-packet=64M",
+        ]
+
+    def _socket_sql(self, sql: str) -> str:
+        """Run SQL as the OS user's socket-authenticated admin account (root when we are root)."""
+        command = [
+            self._binary("mariadb"),
+            "--no-defaults",
+            f"--socket={self.socket_path}",
+            f"--user={self._os_user}",
+            "--batch",
+            "--skip-column-names",
+        ]
+        result = subprocess.run(command, input=sql, capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise ServiceError(f"MariaDB admin SQL failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def ping(self) -> str:
+        return self._socket_sql("SELECT VERSION();").strip()
+
+    def after_start(self) -> None:
+        """Create the databases and accounts; re-applying passwords makes a config change take effect."""
+        s = self.settings
+        warehouse, metastore = sql_identifier(s.mysql_database), sql_identifier(s.metastore_database)
+        accounts = [
+            (s.mysql_user, s.mysql_password, f"ALL PRIVILEGES ON {warehouse}.*"),
+            (s.mysql_readonly_user, s.mysql_readonly_password, f"SELECT, SHOW VIEW ON {warehouse}.*"),
+            (s.metastore_user, s.metastore_password, f"ALL PRIVILEGES ON {metastore}.*"),
+        ]
+        statements = [
+            f"CREATE DATABASE IF NOT EXISTS {warehouse} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;",
+            # Hive's metastore schema has indexed varchar(767) columns: they only fit in a one-byte charset.
+            f"CREATE DATABASE IF NOT EXISTS {metastore} CHARACTER SET latin1 COLLATE latin1_bin;",
+        ]
+        for user, password, grant in accounts:
+            account = f"{sql_literal(sql_identifier(user).strip('`'))}@'%'"
+            statements += [
+                f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {sql_literal(password)};",
+                f"ALTER USER {account} IDENTIFIED BY {sql_literal(password)};",
+                f"GRANT {grant} TO {account};",
+            ]
+        statements += [
+            "DELETE FROM mysql.global_priv WHERE User = '';",  # no anonymous accounts
+            "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password "
+            f"USING PASSWORD({sql_literal(s.mysql_admin_password)});",
+            "FLUSH PRIVILEGES;",
+        ]
+        self._socket_sql("\n".join(statements))
+
+    def check(self) -> str:
+        import mysql.connector
+
+        connection = mysql.connector.connect(
+            host=self.host,
+            port=self.port,
+            user=self.settings.mysql_user,
+            password=self.settings.mysql_password,
+            database=self.settings.mysql_database,
+            connection_timeout=3,
+        )
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT VERSION()")
+            (version,) = cursor.fetchone()
+            return f"MariaDB {version}"
+        finally:
+            connection.close()
+
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, "TZ": "UTC"}
