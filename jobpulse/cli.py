@@ -14,9 +14,10 @@ def _setup(args: argparse.Namespace) -> int:
     from jobpulse.stack import artifacts, system_packages
 
     settings = load_settings()
-    installed = system_packages.install_missing()
-    if installed:
-        print(f"installed Debian packages: {' '.join(installed)}")
+    if not args.jars_only:
+        installed = system_packages.install_missing()
+        if installed:
+            print(f"installed Debian packages: {' '.join(installed)}")
     for bundle in artifacts.BUNDLES:
         began = time.monotonic()
         if artifacts.fetch(settings, bundle):
@@ -31,6 +32,13 @@ def _stack(args: argparse.Namespace) -> int:
     from jobpulse import stack
 
     settings = load_settings()
+    if args.action in ("serve", "check"):
+        if not args.service:
+            raise ValueError(f"`stack {args.action}` needs a service name")
+        if args.action == "serve":
+            stack.serve(settings, args.service)
+        print(stack.check(settings, args.service))
+        return 0
     if args.action == "up":
         began = time.monotonic()
         stack.up(settings)
@@ -60,10 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jobpulse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser("setup", help="fetch JVM artifacts, install MariaDB; idempotent").set_defaults(run=_setup)
+    setup_parser = commands.add_parser("setup", help="fetch JVM artifacts, install MariaDB; idempotent")
+    setup_parser.add_argument("--jars-only", action="store_true", help="skip the Debian packages (container builds)")
+    setup_parser.set_defaults(run=_setup)
 
     stack_parser = commands.add_parser("stack", help="start, stop or inspect the local services")
-    stack_parser.add_argument("action", choices=["up", "down", "status"])
+    stack_parser.add_argument(
+        "action",
+        choices=["up", "down", "status", "serve", "check"],
+        help="serve/check: run one service in the foreground / probe it once (used by the compose deployment)",
+    )
+    stack_parser.add_argument("service", nargs="?", help="service name, for serve and check")
     stack_parser.set_defaults(run=_stack)
 
     commands.add_parser("config", help="show every setting, its variable and its value").set_defaults(run=_config)

@@ -43,8 +43,8 @@ def spark_home() -> Path:
 def spark_conf(settings: Settings) -> dict[str, str]:
     """Spark properties of the shared catalog; also what a test or job session needs to see the lakehouse."""
     metastore_url = (
-        f"jdbc:mysql://{settings.mysql_host}:{settings.mysql_port}/{settings.metastore_database}"
-        "?useSSL=false&allowPublicKeyRetrieval=true"
+        f"jdbc:mariadb://{settings.mysql_host}:{settings.mysql_port}/{settings.metastore_database}"
+        "?nullDatabaseMeansCurrent=true"
     )
     classpath = os.pathsep.join(str(path) for path in artifacts.classpath(settings, "spark"))
     return {
@@ -66,10 +66,19 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.catalogImplementation": "hive",
         "spark.sql.warehouse.dir": str(settings.warehouse_dir),
         "spark.hadoop.javax.jdo.option.ConnectionURL": metastore_url,
-        "spark.hadoop.javax.jdo.option.ConnectionDriverName": "com.mysql.cj.jdbc.Driver",
+        "spark.hadoop.javax.jdo.option.ConnectionDriverName": "org.mariadb.jdbc.Driver",
         "spark.hadoop.javax.jdo.option.ConnectionUserName": settings.metastore_user,
         "spark.hadoop.javax.jdo.option.ConnectionPassword": settings.metastore_password,
-        "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
+        # The metastore creates its tables on first use. MariaDB's JDBC driver reports "MariaDB", which DataNucleus
+        # does not map to its MySQL dialect by itself; foreign keys are left out because adding one needs a
+        # metadata lock on the parent table, which the metastore's own open transaction holds (a self-deadlock
+        # on MySQL 8 and MariaDB); Hive's direct-SQL path assumes ANSI quotes, which MariaDB does not use.
+        "spark.hadoop.datanucleus.schema.autoCreateAll": "false",  # "all" would include the constraints
+        "spark.hadoop.datanucleus.schema.autoCreateTables": "true",
+        "spark.hadoop.datanucleus.schema.autoCreateColumns": "true",
+        "spark.hadoop.datanucleus.schema.autoCreateConstraints": "false",
+        "spark.hadoop.datanucleus.rdbms.datastoreAdapterClassName": "org.datanucleus.store.rdbms.adapter.MySQLAdapter",
+        "spark.hadoop.hive.metastore.try.direct.sql": "false",
         "spark.hadoop.hive.metastore.schema.verification": "false",
         # Event hours come from the text of `ts`; a UTC session keeps any timestamp arithmetic stable too.
         "spark.sql.session.timeZone": "UTC",

@@ -6,6 +6,7 @@ exactly the processes named by the stack's PID files; ``status`` probes each one
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,12 +19,34 @@ from jobpulse.stack.process import ServiceError, wait_until
 from jobpulse.stack.service import Service
 from jobpulse.stack.spark_thrift import SparkThrift
 
-__all__ = ["ServiceError", "ServiceStatus", "down", "services", "status", "up"]
+__all__ = ["ServiceError", "ServiceStatus", "check", "down", "serve", "services", "status", "up"]
 
 
 def services(settings: Settings) -> list[Service]:
     """Every service, in start order (the Thrift server keeps its catalog in MariaDB)."""
     return [MariaDB(settings), Cassandra(settings), Kafka(settings), SparkThrift(settings)]
+
+
+def service(settings: Settings, name: str) -> Service:
+    by_name = {candidate.name: candidate for candidate in services(settings)}
+    if name not in by_name:
+        raise ServiceError(f"no service {name!r}; the stack has {', '.join(by_name)}")
+    return by_name[name]
+
+
+def serve(settings: Settings, name: str) -> None:
+    """Run one service in the foreground in place of this process (a container's main process)."""
+    target = service(settings, name)
+    target.prepare()
+    target.home.mkdir(parents=True, exist_ok=True)
+    os.chdir(target.home)
+    command = target.command()
+    os.execvpe(command[0], command, target.environment())
+
+
+def check(settings: Settings, name: str) -> str:
+    """One real request to one service (a container health check); raises if it does not answer."""
+    return service(settings, name).check()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import getpass
 import os
 import re
 import subprocess
+from importlib import resources
 
 from jobpulse.stack.process import ServiceError
 from jobpulse.stack.service import Service
@@ -90,6 +91,7 @@ class MariaDB(Service):
             "--innodb-log-file-size=128M",
             "--max-connections=300",
             "--max-allowed-packet=64M",
+            "--lock-wait-timeout=300",  # a blocked DDL fails with an error instead of waiting a year
         ]
 
     def _socket_sql(self, sql: str) -> str:
@@ -136,6 +138,8 @@ class MariaDB(Service):
             "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password "
             f"USING PASSWORD({sql_literal(s.mysql_admin_password)});",
             "FLUSH PRIVILEGES;",
+            f"USE {metastore};",
+            resources.files("jobpulse.stack").joinpath("templates", "hive-metastore-transactions.sql").read_text(),
         ]
         self._socket_sql("\n".join(statements))
 
