@@ -44,7 +44,11 @@ def spark_conf(settings: Settings) -> dict[str, str]:
     """Spark properties of the shared catalog; also what a test or job session needs to see the lakehouse."""
     metastore_url = (
         f"jdbc:mariadb://{settings.mysql_host}:{settings.mysql_port}/{settings.metastore_database}"
-        "?nullDatabaseMeansCurrent=true"
+        # Hive and DataNucleus pick their SQL dialect from the product name the driver reports: say "MySQL".
+        # Without nullDatabaseMeansCurrent the driver's metadata calls take information_schema.PARTITIONS for
+        # the metastore's own PARTITIONS table.
+        # allowPublicKeyRetrieval lets it log in to MySQL 8.4 (compose) with caching_sha2_password over plain TCP.
+        "?useMysqlMetadata=true&nullDatabaseMeansCurrent=true&allowPublicKeyRetrieval=true"
     )
     classpath = os.pathsep.join(str(path) for path in artifacts.classpath(settings, "spark"))
     return {
@@ -69,16 +73,13 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.hadoop.javax.jdo.option.ConnectionDriverName": "org.mariadb.jdbc.Driver",
         "spark.hadoop.javax.jdo.option.ConnectionUserName": settings.metastore_user,
         "spark.hadoop.javax.jdo.option.ConnectionPassword": settings.metastore_password,
-        # The metastore creates its tables on first use. MariaDB's JDBC driver reports "MariaDB", which DataNucleus
-        # does not map to its MySQL dialect by itself; foreign keys are left out because adding one needs a
-        # metadata lock on the parent table, which the metastore's own open transaction holds (a self-deadlock
-        # on MySQL 8 and MariaDB); Hive's direct-SQL path assumes ANSI quotes, which MariaDB does not use.
+        # The metastore creates its tables on first use, without foreign keys: adding one needs a metadata lock on
+        # the parent table, which the metastore's own open transaction holds (a self-deadlock on MariaDB and
+        # MySQL 8). The transaction tables it never creates come from hive-metastore-transactions.sql.
         "spark.hadoop.datanucleus.schema.autoCreateAll": "false",  # "all" would include the constraints
         "spark.hadoop.datanucleus.schema.autoCreateTables": "true",
         "spark.hadoop.datanucleus.schema.autoCreateColumns": "true",
         "spark.hadoop.datanucleus.schema.autoCreateConstraints": "false",
-        "spark.hadoop.datanucleus.rdbms.datastoreAdapterClassName": "org.datanucleus.store.rdbms.adapter.MySQLAdapter",
-        "spark.hadoop.hive.metastore.try.direct.sql": "false",
         "spark.hadoop.hive.metastore.schema.verification": "false",
         # Event hours come from the text of `ts`; a UTC session keeps any timestamp arithmetic stable too.
         "spark.sql.session.timeZone": "UTC",
