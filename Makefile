@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 JOBPULSE := $(BIN)/jobpulse
 PYTEST_ARGS ?=
+# `make setup` links the jobpulse command here when it can, so it works without activating the virtualenv
+LINK_DIR ?= /usr/local/bin
 
 .DEFAULT_GOAL := help
 .PHONY: help setup up down status test lint format lock clean
@@ -19,6 +21,9 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 
 setup: $(VENV)/.installed ## virtualenv, pinned packages, JVM artifacts, MariaDB (idempotent)
 	$(JOBPULSE) setup
+	@if [ -w "$(LINK_DIR)" ] && { [ ! -e "$(LINK_DIR)/jobpulse" ] || [ -L "$(LINK_DIR)/jobpulse" ]; }; then \
+	  ln -sfn "$(CURDIR)/$(JOBPULSE)" "$(LINK_DIR)/jobpulse"; \
+	else echo "add $(CURDIR)/$(BIN) to PATH (or . $(VENV)/bin/activate) to use the jobpulse command"; fi
 
 up: setup ## start the local stack (Cassandra, Kafka, MariaDB, Spark Thrift server)
 	$(JOBPULSE) stack up
