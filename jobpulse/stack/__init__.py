@@ -61,6 +61,8 @@ class ServiceStatus:
 
 def _probe(service: Service) -> ServiceStatus:
     pid = service.process.pid
+    if pid is None and not service.port_in_use():
+        return ServiceStatus(service.name, service.host, service.port, None, False, "stopped")
     try:
         detail, healthy = service.check(), pid is not None
         if pid is None:
