@@ -55,6 +55,14 @@ def _stack(args: argparse.Namespace) -> int:
     return 0 if all(row.healthy for row in rows) else 3
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    from jobpulse.migrations import migrate
+
+    changes = migrate(load_settings())
+    print(f"schema up to date ({changes} change(s) applied)")
+    return 0
+
+
 def _config(args: argparse.Namespace) -> int:
     settings = load_settings()
     for name, option in OPTIONS.items():
@@ -81,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     stack_parser.add_argument("service", nargs="?", help="service name, for serve and check")
     stack_parser.set_defaults(run=_stack)
 
+    commands.add_parser("migrate", help="apply pending schema migrations and create the Kafka topics").set_defaults(
+        run=_migrate
+    )
+
     commands.add_parser("config", help="show every setting, its variable and its value").set_defaults(run=_config)
     return parser
 
@@ -88,11 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # progress lines interleave correctly with errors
+    from jobpulse.migrations import MigrationError
     from jobpulse.stack.process import ServiceError
 
     try:
         return args.run(args)
-    except (ServiceError, ValueError) as error:
+    except (ServiceError, MigrationError, ValueError) as error:
         print(f"jobpulse {args.command}: {error}", file=sys.stderr)
         return 1
 

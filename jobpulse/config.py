@@ -33,10 +33,18 @@ OPTIONS: dict[str, Option] = {
     "cassandra_port": Option("JOBPULSE_CASSANDRA_PORT", "9042", "Cassandra CQL port"),
     "cassandra_storage_port": Option("JOBPULSE_CASSANDRA_STORAGE_PORT", "7000", "Cassandra inter-node port"),
     "cassandra_heap": Option("JOBPULSE_CASSANDRA_HEAP", "1G", "Cassandra JVM heap"),
+    "cassandra_keyspace": Option("JOBPULSE_CASSANDRA_KEYSPACE", "datalake", "keyspace of the raw event log"),
+    "cassandra_replication_factor": Option(
+        "JOBPULSE_CASSANDRA_REPLICATION_FACTOR", "1", "replication factor of the keyspace (3 in production)"
+    ),
     "kafka_host": Option("JOBPULSE_KAFKA_HOST", "127.0.0.1", "Kafka broker address"),
     "kafka_port": Option("JOBPULSE_KAFKA_PORT", "9092", "Kafka broker port"),
     "kafka_controller_port": Option("JOBPULSE_KAFKA_CONTROLLER_PORT", "9093", "Kafka KRaft controller port"),
     "kafka_heap": Option("JOBPULSE_KAFKA_HEAP", "512M", "Kafka JVM heap"),
+    "kafka_topic": Option("JOBPULSE_KAFKA_TOPIC", "tracking", "topic of the tracking events"),
+    "kafka_dlq_topic": Option("JOBPULSE_KAFKA_DLQ_TOPIC", "tracking.dlq", "dead-letter topic of rejected messages"),
+    "kafka_partitions": Option("JOBPULSE_KAFKA_PARTITIONS", "6", "partitions of the tracking topic"),
+    "collector_group": Option("JOBPULSE_COLLECTOR_GROUP", "jobpulse-collector", "consumer group of the collector"),
     "mysql_host": Option("JOBPULSE_MYSQL_HOST", "127.0.0.1", "MySQL/MariaDB address"),
     "mysql_port": Option("JOBPULSE_MYSQL_PORT", "3306", "MySQL/MariaDB port"),
     "mysql_database": Option("JOBPULSE_MYSQL_DATABASE", "data_warehouse", "serving database of the marts"),
@@ -68,10 +76,16 @@ class Settings:
     cassandra_port: int
     cassandra_storage_port: int
     cassandra_heap: str
+    cassandra_keyspace: str
+    cassandra_replication_factor: int
     kafka_host: str
     kafka_port: int
     kafka_controller_port: int
     kafka_heap: str
+    kafka_topic: str
+    kafka_dlq_topic: str
+    kafka_partitions: int
+    collector_group: str
     mysql_host: str
     mysql_port: int
     mysql_database: str

@@ -116,6 +116,9 @@ def up(settings: Settings, say: Callable[[str], None] = print) -> None:
     started[thrift.name] = _start(thrift, say)
     for service in others:
         _await(service, started[service.name], say)
+    from jobpulse.migrations import migrate
+
+    migrate(settings, say)  # first start: create the schemas; later: apply what is new (usually nothing)
 
 
 def down(settings: Settings, say: Callable[[str], None] = print) -> None:

@@ -100,9 +100,9 @@ class Cassandra(Service):
         ]
 
     def check(self) -> str:
-        from cassandra.cluster import Cluster
+        from jobpulse.clients import cassandra_cluster
 
-        cluster = Cluster([self.host], port=self.port, connect_timeout=3, control_connection_timeout=3)
+        cluster = cassandra_cluster(self.settings, connect_timeout=3, control_connection_timeout=3)
         try:
             session = cluster.connect()
             row = session.execute("SELECT release_version FROM system.local", timeout=5).one()

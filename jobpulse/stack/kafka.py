@@ -70,10 +70,10 @@ class Kafka(Service):
     def check(self) -> str:
         from confluent_kafka.admin import AdminClient
 
+        from jobpulse.clients import kafka_config
+
         # log_level 0: the caller reports a refused connection; librdkafka would print one line per retry
-        admin = AdminClient(
-            {"bootstrap.servers": self.settings.kafka_bootstrap, "socket.timeout.ms": 3000, "log_level": 0}
-        )
+        admin = AdminClient(kafka_config(self.settings, **{"socket.timeout.ms": 3000, "log_level": 0}))
         metadata = admin.list_topics(timeout=3)
         if not metadata.brokers:
             raise ServiceError("Kafka answered without any broker")

@@ -144,16 +144,9 @@ class MariaDB(Service):
         self._socket_sql("\n".join(statements))
 
     def check(self) -> str:
-        import mysql.connector
+        from jobpulse.clients import mysql_connect
 
-        connection = mysql.connector.connect(
-            host=self.host,
-            port=self.port,
-            user=self.settings.mysql_user,
-            password=self.settings.mysql_password,
-            database=self.settings.mysql_database,
-            connection_timeout=3,
-        )
+        connection = mysql_connect(self.settings, connection_timeout=3)
         try:
             cursor = connection.cursor()
             cursor.execute("SELECT VERSION()")

@@ -1,0 +1,51 @@
+"""Connections to the stack's services, configured from :class:`Settings` in one place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from jobpulse.config import Settings
+
+if TYPE_CHECKING:
+    from cassandra.cluster import Cluster
+    from mysql.connector.abstracts import MySQLConnectionAbstract
+
+
+def cassandra_cluster(settings: Settings, **options: Any) -> Cluster:
+    """A driver cluster object for the stack's Cassandra (protocol v5, as Cassandra 5 speaks)."""
+    from cassandra.cluster import Cluster
+    from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+
+    options.setdefault("connect_timeout", 10)
+    return Cluster(
+        [settings.cassandra_host],
+        port=settings.cassandra_port,
+        protocol_version=5,
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
+        **options,
+    )
+
+
+def mysql_connect(settings: Settings, *, readonly: bool = False, **options: Any) -> MySQLConnectionAbstract:
+    """A connection to the serving database as the pipeline account (or the read-only one)."""
+    import mysql.connector
+
+    user, password = (
+        (settings.mysql_readonly_user, settings.mysql_readonly_password)
+        if readonly
+        else (settings.mysql_user, settings.mysql_password)
+    )
+    options.setdefault("autocommit", True)
+    return mysql.connector.connect(
+        host=settings.mysql_host,
+        port=settings.mysql_port,
+        user=user,
+        password=password,
+        database=settings.mysql_database,
+        **options,
+    )
+
+
+def kafka_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
+    """librdkafka settings for any client of the stack's Kafka."""
+    return {"bootstrap.servers": settings.kafka_bootstrap, **overrides}
