@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
+from datetime import datetime
 
 from jobpulse.config import OPTIONS, load_settings
 
@@ -63,6 +65,72 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    """Publish simulated platform traffic to Kafka."""
+    import itertools
+    import random
+    from datetime import datetime, timedelta
+
+    from ingest.publisher import publish
+    from ingest.simulator import Simulator, encode
+
+    settings = load_settings()
+    rate = args.rate or 0.0
+    total = args.events if args.events is not None else (int(args.duration * (rate or 200)) if args.duration else None)
+    if args.duration and not rate:
+        rate = 200.0
+    spacing = rate or 1000.0  # simulated events per second of event time
+    seed = args.seed if args.seed is not None else random.randrange(1 << 31)
+    start = args.start or (datetime.now() - timedelta(seconds=(total or 0) / spacing)).replace(microsecond=0)
+    simulator = Simulator(seed=seed, start=start, rate=spacing)
+    events = simulator.events() if total is None else itertools.islice(simulator.events(), total)
+    messages = ((event["create_time"].encode(), encode(event)) for event in events)
+    print(f"simulating from {start:%Y-%m-%d %H:%M:%S} (seed {seed}) to topic {settings.kafka_topic}", file=sys.stderr)
+    began = time.monotonic()
+    try:
+        sent = publish(settings, messages, total=total, rate=rate, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    elapsed = time.monotonic() - began
+    print(f"published {sent} events in {elapsed:.1f}s ({sent / max(elapsed, 1e-9):.0f} events/s)")
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """Publish newline-delimited JSON events to Kafka unchanged, or load them straight into Cassandra."""
+    from ingest.replay import replay_direct, replay_to_kafka
+
+    settings = load_settings()
+    began = time.monotonic()
+    if args.direct:
+        report = replay_direct(settings, args.files, progress=not args.quiet)
+        for line in report.invalid:
+            print(f"invalid: {line}", file=sys.stderr)
+        print(
+            f"stored {report.stored} events from {report.lines} lines ({len(report.invalid)} invalid, "
+            f"{report.empty} empty) in {time.monotonic() - began:.1f}s"
+        )
+        return 1 if report.invalid else 0
+    report = replay_to_kafka(settings, args.files, rate=args.rate or 0.0, progress=not args.quiet)
+    print(
+        f"published {report.published} lines of {report.lines} ({report.empty} empty skipped) to "
+        f"{settings.kafka_topic} in {time.monotonic() - began:.1f}s"
+    )
+    return 0
+
+
+def _collect(args: argparse.Namespace) -> int:
+    """Run the collector: Kafka -> Cassandra, rejects to the dead-letter topic."""
+    from ingest.collector import Collector, CollectorConfig
+
+    settings = load_settings()
+    config = CollectorConfig(batch_size=args.batch_size, stats_file=settings.state_dir / "collector" / "stats.json")
+    counters = Collector(settings, config).run(drain=args.drain)
+    print(counters.line())
+    return 0
+
+
 def _config(args: argparse.Namespace) -> int:
     settings = load_settings()
     for name, option in OPTIONS.items():
@@ -70,6 +138,14 @@ def _config(args: argparse.Namespace) -> int:
         shown = "********" if "PASSWORD" in option.env else value
         print(f"{option.env:<34} {shown!s:<28} {option.help}")
     return 0
+
+
+def _timestamp(text: str) -> datetime:
+
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a timestamp: {text!r} (use YYYY-MM-DD[THH:MM:SS])") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +169,28 @@ def build_parser() -> argparse.ArgumentParser:
         run=_migrate
     )
 
+    simulate = commands.add_parser("simulate", help="publish simulated platform traffic to Kafka")
+    amount = simulate.add_mutually_exclusive_group()
+    amount.add_argument("--events", type=int, help="number of events (default: run until interrupted)")
+    amount.add_argument("--duration", type=float, help="seconds of traffic at --rate (default rate 200/s)")
+    simulate.add_argument("--rate", type=float, help="events per second (default: as fast as possible for --events)")
+    simulate.add_argument("--start", type=_timestamp, help="time of the first event, YYYY-MM-DD[THH:MM:SS]")
+    simulate.add_argument("--seed", type=int, help="random seed: same seed and start, same events")
+    simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    simulate.set_defaults(run=_simulate)
+
+    replay = commands.add_parser("replay", help="publish newline-delimited JSON events from files or stdin")
+    replay.add_argument("files", nargs="+", metavar="FILE", help="files to replay, - for stdin")
+    replay.add_argument("--direct", action="store_true", help="validate and load straight into Cassandra")
+    replay.add_argument("--rate", type=float, help="lines per second (default: as fast as possible)")
+    replay.add_argument("--quiet", action="store_true", help="no progress bar")
+    replay.set_defaults(run=_replay)
+
+    collect = commands.add_parser("collect", help="consume the tracking topic into Cassandra")
+    collect.add_argument("--drain", action="store_true", help="stop once the topic is fully consumed")
+    collect.add_argument("--batch-size", type=int, default=5000, help="messages per batch (default 5000)")
+    collect.set_defaults(run=_collect)
+
     commands.add_parser("config", help="show every setting, its variable and its value").set_defaults(run=_config)
     return parser
 
@@ -100,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # progress lines interleave correctly with errors
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("jobpulse").setLevel(logging.INFO)
+    logging.getLogger("cassandra").setLevel(logging.ERROR)  # failures reach us as exceptions
     from jobpulse.migrations import MigrationError
     from jobpulse.stack.process import ServiceError
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from jobpulse.stack import artifacts
@@ -83,7 +84,7 @@ class Cassandra(Service):
             "-Xss256k",
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=300",
-            "-XX:+HeapDumpOnOutOfMemoryError",
+            "-XX:+ExitOnOutOfMemoryError",  # a JVM past an OutOfMemoryError may corrupt data: stop it
             f"-XX:HeapDumpPath={self.home}",
             f"-javaagent:{artifacts.jar(self.settings, 'cassandra', 'jamm')}",
             *JAVA17_FLAGS,
@@ -101,6 +102,9 @@ class Cassandra(Service):
 
     def check(self) -> str:
         from jobpulse.clients import cassandra_cluster
+
+        # the driver logs every refused connection while the node starts: the caller reports failures
+        logging.getLogger("cassandra.cluster").setLevel(logging.CRITICAL)
 
         cluster = cassandra_cluster(self.settings, connect_timeout=3, control_connection_timeout=3)
         try:

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs them against the local stack and writes JSON results to bench/results/."""

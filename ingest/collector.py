@@ -1,0 +1,290 @@
+"""The collector: Kafka topic ``tracking`` -> Cassandra raw log, rejects -> ``tracking.dlq``.
+
+Delivery is at-least-once and the effect exactly-once: a batch is written to Cassandra (idempotent upserts
+keyed by the event id) and its rejects to the dead-letter topic, and only then are its Kafka offsets
+committed. A crash anywhere before the commit means the batch is consumed and written again, onto the same
+rows. A failing Cassandra or Kafka is retried with backoff and never skipped; SIGTERM finishes the batch in
+hand, commits it and exits.
+
+Batches are pipelined: while batch N is in flight to Cassandra, batch N+1 is consumed and validated, and N is
+committed before N+1 is sent, so offsets are always committed in order and only for stored events.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ingest.events import Event, Rejected, parse_event
+from jobpulse.config import Settings
+
+if TYPE_CHECKING:
+    from confluent_kafka import Consumer, Message, Producer
+
+    from ingest.raw_log import PendingWrite, RawLog
+
+log = logging.getLogger("jobpulse.collector")
+T = TypeVar("T")
+
+REASON_HEADER = "jobpulse.reason"
+DETAIL_HEADER = "jobpulse.detail"
+SOURCE_HEADER = "jobpulse.source"  # topic/partition/offset of the original message
+
+
+@dataclass
+class Counters:
+    """What the collector has done since it started; written to its stats file and logged periodically."""
+
+    consumed: int = 0
+    written: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
+    retries: int = 0
+    lag: int | None = None
+    started_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
+
+    def line(self) -> str:
+        lag = "?" if self.lag is None else self.lag
+        return (
+            f"consumed={self.consumed} written={self.written} dead_lettered={self.dead_lettered} "
+            f"batches={self.batches} retries={self.retries} lag={lag}"
+        )
+
+
+@dataclass
+class Batch:
+    """One poll's worth of messages, validated: what to write, what to dead-letter, what to commit after."""
+
+    events: list[Event]
+    rejects: list[tuple[Message, Rejected]]
+    offsets: list[Any]  # TopicPartition with the next offset to read
+    consumed: int
+    write: PendingWrite | None = None
+
+
+class Stopping(Exception):
+    """Raised inside a retry loop when a stop was requested: the batch is abandoned uncommitted."""
+
+
+@dataclass
+class CollectorConfig:
+    batch_size: int = 5000
+    poll_timeout: float = 0.5
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    stats_interval: float = 10.0
+    stats_file: Path | None = None
+
+
+def dead_letter_headers(message: Message, rejected: Rejected) -> list[tuple[str, bytes]]:
+    source = f"{message.topic()}/{message.partition()}/{message.offset()}"
+    return [
+        (REASON_HEADER, rejected.reason.value.encode()),
+        (DETAIL_HEADER, rejected.detail.encode("utf-8", errors="replace")),
+        (SOURCE_HEADER, source.encode()),
+    ]
+
+
+class Collector:
+    def __init__(self, settings: Settings, config: CollectorConfig | None = None) -> None:
+        self.settings = settings
+        self.config = config or CollectorConfig()
+        self.counters = Counters()
+        self.stop_requested = False
+        self._assigned: set[tuple[str, int]] = set()
+        self._at_end: set[tuple[str, int]] = set()
+        self._last_stats = 0.0
+        self._pending: Batch | None = None
+        self._consumer: Consumer
+        self._producer: Producer
+        self._raw_log: RawLog
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+    def request_stop(self, *_: object) -> None:
+        self.stop_requested = True
+
+    def run(self, *, drain: bool = False) -> Counters:
+        """Consume until stopped (SIGTERM/SIGINT), or with ``drain`` until the topic is fully consumed."""
+        from confluent_kafka import Consumer, Producer
+
+        from ingest.raw_log import RawLog
+        from jobpulse.clients import cassandra_cluster, kafka_config
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self.request_stop)
+        self._consumer = consumer = Consumer(
+            kafka_config(
+                self.settings,
+                **{
+                    "group.id": self.settings.collector_group,
+                    "enable.auto.commit": False,
+                    "auto.offset.reset": "earliest",
+                    "enable.partition.eof": True,
+                    "isolation.level": "read_committed",
+                    "fetch.max.bytes": 16 * 1024 * 1024,
+                    "max.partition.fetch.bytes": 4 * 1024 * 1024,
+                    "statistics.interval.ms": 5000,  # librdkafka reports each partition's lag: see _on_stats
+                    "stats_cb": self._on_stats,
+                },
+            )
+        )
+        self._producer = Producer(
+            kafka_config(
+                self.settings,
+                **{"acks": "all", "enable.idempotence": True, "linger.ms": 5, "message.max.bytes": 5 * 1024 * 1024},
+            )
+        )
+        cluster = cassandra_cluster(self.settings)
+        try:
+            session = self._retry("connect to Cassandra", lambda: cluster.connect(self.settings.cassandra_keyspace))
+            self._raw_log = RawLog(session)
+            consumer.subscribe([self.settings.kafka_topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
+            while not self.stop_requested:
+                messages = consumer.consume(num_messages=self.config.batch_size, timeout=self.config.poll_timeout)
+                batch = self._validate(messages)
+                self._finish_pending()  # the previous batch was written while this one was validated
+                if batch is not None:
+                    batch.write = self._raw_log.start_store(batch.events)
+                    self._pending = batch
+                self._report()
+                if drain and batch is None and self._drained():
+                    break
+            self._finish_pending()
+        except Stopping:
+            log.warning("stopped during a retry: the batch in hand stays uncommitted and will be consumed again")
+        finally:
+            self._report(force=True)
+            consumer.close()
+            self._producer.flush(10)
+            cluster.shutdown()
+        return self.counters
+
+    # -- one batch --------------------------------------------------------------------------------------------
+    def _validate(self, messages: list[Message]) -> Batch | None:
+        from confluent_kafka import KafkaError, TopicPartition
+
+        events: dict[Any, Event] = {}
+        rejects: list[tuple[Message, Rejected]] = []
+        next_offsets: dict[tuple[str, int], int] = {}
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    self._at_end.add((message.topic(), message.partition()))
+                    continue
+                if error.fatal():
+                    raise RuntimeError(f"fatal Kafka error: {error}")
+                log.warning("Kafka: %s", error)  # transient: librdkafka retries by itself
+                continue
+            key = (message.topic(), message.partition())
+            self._at_end.discard(key)
+            next_offsets[key] = message.offset() + 1
+            try:
+                event = parse_event(message.value() or b"")
+            except Rejected as rejected:
+                rejects.append((message, rejected))
+                continue
+            events[event.create_time] = event  # a repeat within the batch is the same event: write it once
+        if not next_offsets:
+            return None
+        offsets = [TopicPartition(topic, partition, offset) for (topic, partition), offset in next_offsets.items()]
+        consumed = sum(1 for message in messages if message.error() is None)
+        return Batch(list(events.values()), rejects, offsets, consumed)
+
+    def _finish_pending(self) -> None:
+        """Wait for the batch in flight, dead-letter its rejects, then commit its offsets."""
+        batch, self._pending = self._pending, None
+        if batch is None:
+            return
+        try:
+            assert batch.write is not None
+            batch.write.wait()
+        except Exception as error:  # write it again, the same rows, until it holds
+            log.warning("Cassandra write failed (%s: %s); retrying", type(error).__name__, error)
+            self._retry("write to Cassandra", lambda: self._raw_log.store(batch.events))
+        if batch.rejects:
+            self._retry("dead-letter rejected messages", lambda: self._dead_letter(batch.rejects))
+        self._retry("commit Kafka offsets", lambda: self._consumer.commit(offsets=batch.offsets, asynchronous=False))
+        self.counters.consumed += batch.consumed
+        self.counters.written += len(batch.events)
+        self.counters.dead_lettered += len(batch.rejects)
+        self.counters.batches += 1
+
+    def _dead_letter(self, rejects: list[tuple[Message, Rejected]]) -> None:
+        producer = self._producer
+        failures: list[str] = []
+
+        def delivered(error: Any, _message: Any) -> None:
+            if error is not None:
+                failures.append(str(error))
+
+        for message, rejected in rejects:
+            producer.produce(
+                self.settings.kafka_dlq_topic,
+                value=message.value(),
+                key=message.key(),
+                headers=dead_letter_headers(message, rejected),
+                on_delivery=delivered,
+            )
+            producer.poll(0)
+        remaining = producer.flush(30)
+        if remaining or failures:
+            raise RuntimeError(f"{remaining} undelivered, failures: {failures[:3]}")
+
+    def _retry(self, what: str, operation: Callable[[], T]) -> T:
+        delay = self.config.backoff_initial
+        while True:
+            try:
+                return operation()
+            except Exception as error:  # every failure of a dependency is retried; nothing is skipped
+                if self.stop_requested:
+                    raise Stopping from error
+                self.counters.retries += 1
+                log.warning("could not %s (%s: %s); retrying in %.1fs", what, type(error).__name__, error, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, self.config.backoff_max)
+
+    # -- partitions and drain ---------------------------------------------------------------------------------
+    def _on_assign(self, _consumer: Consumer, partitions: list[Any]) -> None:
+        self._assigned |= {(tp.topic, tp.partition) for tp in partitions}
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[Any]) -> None:
+        self._finish_pending()  # commit what was written for these partitions while they are still ours
+        revoked = {(tp.topic, tp.partition) for tp in partitions}
+        self._assigned -= revoked
+        self._at_end -= revoked
+
+    def _drained(self) -> bool:
+        return bool(self._assigned) and self._assigned <= self._at_end
+
+    # -- counters ---------------------------------------------------------------------------------------------
+    def _on_stats(self, report: str) -> None:
+        """librdkafka's statistics: the sum of the assigned partitions' lag (high watermark - committed)."""
+        lag, known = 0, False
+        for topic in json.loads(report).get("topics", {}).values():
+            for partition in topic.get("partitions", {}).values():
+                if partition.get("partition", -1) >= 0 and partition.get("consumer_lag", -1) >= 0:
+                    lag += partition["consumer_lag"]
+                    known = True
+        self.counters.lag = lag if known else None
+
+    def _report(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_stats < self.config.stats_interval:
+            return
+        self._last_stats = now
+        self.counters.updated_at = time.time()
+        log.info("collector: %s", self.counters.line())
+        if self.config.stats_file is not None:
+            self.config.stats_file.parent.mkdir(parents=True, exist_ok=True)
+            scratch = self.config.stats_file.with_suffix(".tmp")
+            scratch.write_text(json.dumps({**asdict(self.counters), "pid": os.getpid()}))
+            scratch.replace(self.config.stats_file)

@@ -1,0 +1,223 @@
+"""Writes accepted events to the Cassandra raw log: ``tracking`` and its change feed ``tracking_changes``.
+
+A write is acknowledged only when every row is, at LOCAL_QUORUM, which is what lets the collector commit its
+Kafka offsets afterwards. Every row is an idempotent upsert keyed by the event id, so writing a batch again
+(a retry, a redelivery) never adds an event. Absent fields are left unset rather than written as null, which
+would store a tombstone per empty column.
+
+The write path is the collector's hot loop, so rows are encoded here straight from the prepared statements'
+column types (the driver's generic ``bind`` costs several times more per row), and sent as unlogged batches:
+rows of one change-feed partition together (one mutation), and `tracking` rows whose partitions share their
+first replica, so the coordinator the driver picks owns every row of the batch.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+import uuid
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from operator import attrgetter
+from threading import Event as Signal
+from threading import Lock
+from typing import TYPE_CHECKING, Any
+
+from ingest.events import VALUE_FIELDS, Event
+
+if TYPE_CHECKING:
+    from cassandra.cluster import Session
+    from cassandra.query import BatchStatement, PreparedStatement
+
+SHARDS = 8
+BATCH_ROWS = 32  # ~20 KiB a batch: well under batch_size_warn_threshold (64 KiB)
+WINDOW = 48  # batches in flight at once
+
+_COLUMNS = ", ".join(VALUE_FIELDS)
+_MARKS = ", ".join("?" for _ in VALUE_FIELDS)
+INSERT_EVENT = f"INSERT INTO tracking (create_time, {_COLUMNS}, arrived_at) VALUES (?, {_MARKS}, ?)"
+INSERT_CHANGE = (
+    f"INSERT INTO tracking_changes (arrival_minute, shard, arrival_id, create_time, {_COLUMNS}) "
+    f"VALUES (?, ?, ?, ?, {_MARKS})"
+)
+
+_DOUBLE = struct.Struct(">d").pack
+_BIGINT = struct.Struct(">q").pack
+_TINYINT = struct.Struct(">b").pack
+
+
+def _timestamp(value: datetime) -> bytes:
+    return _BIGINT(round(value.timestamp() * 1000))
+
+
+# CQL type name -> encoder of a non-null Python value, for the types of the raw tables.
+_ENCODERS: dict[str, Callable[[Any], bytes]] = {
+    "DoubleType": _DOUBLE,
+    "UTF8Type": str.encode,  # UTF-8 is str.encode's default
+    "VarcharType": str.encode,
+    "TimeUUIDType": attrgetter("bytes"),
+    "UUIDType": attrgetter("bytes"),
+    "DateType": _timestamp,
+    "ByteType": _TINYINT,
+}
+
+
+def shard_of(create_time: uuid.UUID) -> int:
+    """Stable across processes and runs (unlike ``hash``), so replays of one event land in the same shard."""
+    return zlib.crc32(create_time.bytes) % SHARDS
+
+
+def arrival_minute(arrived_at: datetime) -> datetime:
+    return arrived_at.replace(second=0, microsecond=0)
+
+
+class EventEncoder:
+    """Serialises an event's values once, for both tables, from the column types of the tracking insert."""
+
+    def __init__(self, statement: PreparedStatement) -> None:
+        from cassandra.query import UNSET_VALUE
+
+        self.unset = UNSET_VALUE
+        columns = statement.column_metadata[: 1 + len(VALUE_FIELDS)]
+        if [column.name for column in columns] != ["create_time", *VALUE_FIELDS]:
+            raise TypeError("the tracking insert's columns do not follow the Event's fields")
+        missing = [column.name for column in columns if column.type.__name__ not in _ENCODERS]
+        if missing:
+            raise TypeError(f"no encoder for the types of columns {missing}")
+        self.encoders = [_ENCODERS[column.type.__name__] for column in columns]
+
+    def encode(self, event: Event) -> list[Any]:
+        unset = self.unset
+        return [unset if value is None else encode(value) for encode, value in zip(self.encoders, event, strict=True)]
+
+
+def batches(statement: PreparedStatement, rows: list[list[Any]], consistency: int) -> list[BatchStatement]:
+    """Unlogged batches of encoded ``rows``, each routed by the partition key of its first row.
+
+    Adds the values with the batch's own (protected) method, as ``BatchStatement.add`` does after binding;
+    tests/ingest/test_raw_log.py checks that the result equals what ``add`` builds.
+    """
+    from cassandra.query import BatchStatement, BatchType
+
+    routing = list(statement.routing_key_indexes or [])
+    result = []
+    for start in range(0, len(rows), BATCH_ROWS):
+        batch = BatchStatement(BatchType.UNLOGGED, consistency_level=consistency)
+        chunk = rows[start : start + BATCH_ROWS]
+        parts = [chunk[0][index] for index in routing]
+        batch.keyspace = statement.keyspace
+        batch.routing_key = parts[0] if len(parts) == 1 else parts
+        for values in chunk:
+            batch._add_statement_and_params(True, statement.query_id, values)
+        result.append(batch)
+    return result
+
+
+class PendingWrite:
+    """Requests sent with at most ``window`` in flight; ``wait`` returns once all are acknowledged.
+
+    The window keeps the driver's connection from overflowing (it refuses requests once its write buffer is
+    full); each acknowledgement sends the next request, from the driver's event loop.
+    """
+
+    def __init__(self, session: Session, requests: list[BatchStatement], window: int = WINDOW) -> None:
+        self._session = session
+        self._requests = requests
+        self._lock = Lock()
+        self._next = 0
+        self._left = len(requests)
+        self._done = Signal()
+        self._error: BaseException | None = None
+        if not requests:
+            self._done.set()
+        for _ in range(min(window, len(requests))):
+            self._send_next()
+
+    def _send_next(self) -> None:
+        with self._lock:
+            if self._next >= len(self._requests) or self._error is not None:
+                return
+            request = self._requests[self._next]
+            self._next += 1
+        try:
+            self._session.execute_async(request).add_callbacks(self._succeeded, self._failed)
+        except Exception as error:
+            self._failed(error)
+
+    def _succeeded(self, _result: Any) -> None:
+        with self._lock:
+            self._left -= 1
+            finished = self._left == 0
+        if finished:
+            self._done.set()
+        else:
+            self._send_next()
+
+    def _failed(self, error: BaseException) -> None:
+        with self._lock:
+            self._error = self._error or error
+        self._done.set()
+
+    def wait(self, timeout: float = 120.0) -> None:
+        if not self._done.wait(timeout):
+            raise TimeoutError(f"{self._left} Cassandra write(s) unanswered after {timeout:.0f}s")
+        if self._error is not None:
+            raise self._error
+
+
+class RawLog:
+    """Writes to the raw log through a session already bound to its keyspace."""
+
+    def __init__(self, session: Session) -> None:
+        from cassandra import ConsistencyLevel
+
+        self.session = session
+        self.consistency = ConsistencyLevel.LOCAL_QUORUM
+        self.insert_event = session.prepare(INSERT_EVENT)
+        self.insert_change = session.prepare(INSERT_CHANGE)
+        self.encoder = EventEncoder(self.insert_event)
+
+    def store(self, events: Sequence[Event]) -> None:
+        """Write ``events`` and wait for every acknowledgement."""
+        self.start_store(events).wait()
+
+    def start_store(self, events: Sequence[Event]) -> PendingWrite:
+        """Send ``events`` to both tables and return at once; ``wait()`` on the result before relying on it."""
+        return PendingWrite(self.session, self.requests(events))
+
+    def requests(self, events: Sequence[Event]) -> list[BatchStatement]:
+        """The batches that write ``events`` to both tables (sent by ``start_store``)."""
+        from cassandra.util import uuid_from_time
+
+        # One arrival for the batch, taken at send time: a retry takes a new one, so an arrival is never older
+        # than the attempt that writes it by more than a request timeout (what the ingest's safety lag covers).
+        now = time.time()
+        arrived_at = datetime.fromtimestamp(now, UTC)
+        arrived = _timestamp(arrived_at)
+        arrival = uuid_from_time(now).bytes
+        minute = _timestamp(arrival_minute(arrived_at))
+
+        encoded = [self.encoder.encode(event) for event in events]
+        requests = []
+        for group in self._by_first_replica(encoded):
+            requests += batches(self.insert_event, [[*values, arrived] for values in group], self.consistency)
+        by_shard: dict[int, list[list[Any]]] = defaultdict(list)
+        for event, values in zip(events, encoded, strict=True):
+            by_shard[shard_of(event.create_time)].append(values)
+        for shard, group in by_shard.items():
+            prefix = [minute, _TINYINT(shard), arrival]
+            requests += batches(self.insert_change, [prefix + values for values in group], self.consistency)
+        return requests
+
+    def _by_first_replica(self, encoded: list[list[Any]]) -> list[list[list[Any]]]:
+        metadata = self.session.cluster.metadata
+        if len(metadata.all_hosts()) < 2:
+            return [encoded]
+        keyspace = self.session.keyspace
+        groups: dict[object, list[list[Any]]] = defaultdict(list)
+        for values in encoded:
+            replicas = metadata.get_replicas(keyspace, values[0])  # values[0]: the encoded create_time
+            groups[replicas[0] if replicas else None].append(values)
+        return list(groups.values())
