@@ -85,7 +85,6 @@ class Cassandra(Service):
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=300",
             "-XX:+ExitOnOutOfMemoryError",  # a JVM past an OutOfMemoryError may corrupt data: stop it
-            f"-XX:HeapDumpPath={self.home}",
             f"-javaagent:{artifacts.jar(self.settings, 'cassandra', 'jamm')}",
             *JAVA17_FLAGS,
             "-Dcassandra-foreground=yes",
