@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 LINK_DIR ?= /usr/local/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status test lint format lock clean
+.PHONY: help setup up down status test bench lint format lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ test: setup lint ## everything CI runs: setup, stack up, the test suite, stack d
 	$(JOBPULSE) stack up && $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
 	$(JOBPULSE) stack down; \
 	exit $$status
+
+bench: setup ## benchmarks against the local stack; JSON results in bench/results/
+	$(JOBPULSE) stack up
+	$(BIN)/python -m bench.collector
 
 lock: ## re-resolve requirements.txt and rewrite constraints.txt (the transitive lock)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

@@ -26,6 +26,7 @@ from ingest.events import Event, Rejected, parse_event
 from jobpulse.config import Settings
 
 if TYPE_CHECKING:
+    from cassandra.cluster import Session
     from confluent_kafka import Consumer, Message, Producer
 
     from ingest.raw_log import PendingWrite, RawLog
@@ -116,10 +117,9 @@ class Collector:
         from confluent_kafka import Consumer, Producer
 
         from ingest.raw_log import RawLog
-        from jobpulse.clients import cassandra_cluster, kafka_config
+        from jobpulse.clients import kafka_config
 
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self.request_stop)
+        previous = {signum: signal.signal(signum, self.request_stop) for signum in (signal.SIGTERM, signal.SIGINT)}
         self._consumer = consumer = Consumer(
             kafka_config(
                 self.settings,
@@ -142,9 +142,9 @@ class Collector:
                 **{"acks": "all", "enable.idempotence": True, "linger.ms": 5, "message.max.bytes": 5 * 1024 * 1024},
             )
         )
-        cluster = cassandra_cluster(self.settings)
+        session = None
         try:
-            session = self._retry("connect to Cassandra", lambda: cluster.connect(self.settings.cassandra_keyspace))
+            session = self._retry("connect to Cassandra", self._connect_cassandra)
             self._raw_log = RawLog(session)
             consumer.subscribe([self.settings.kafka_topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
             while not self.stop_requested:
@@ -164,8 +164,23 @@ class Collector:
             self._report(force=True)
             consumer.close()
             self._producer.flush(10)
-            cluster.shutdown()
+            if session is not None:
+                session.cluster.shutdown()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         return self.counters
+
+    def _connect_cassandra(self) -> Session:
+        """A session on the raw log's keyspace; a failed attempt's cluster object is discarded (the driver
+        shuts a cluster down when its first connection fails, so it cannot be retried)."""
+        from jobpulse.clients import cassandra_cluster
+
+        cluster = cassandra_cluster(self.settings)
+        try:
+            return cluster.connect(self.settings.cassandra_keyspace)
+        except Exception:
+            cluster.shutdown()
+            raise
 
     # -- one batch --------------------------------------------------------------------------------------------
     def _validate(self, messages: list[Message]) -> Batch | None:

@@ -13,15 +13,16 @@ if TYPE_CHECKING:
 
 def cassandra_cluster(settings: Settings, **options: Any) -> Cluster:
     """A driver cluster object for the stack's Cassandra (protocol v5, as Cassandra 5 speaks)."""
-    from cassandra.cluster import Cluster
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
     from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
     options.setdefault("connect_timeout", 10)
+    profile = ExecutionProfile(load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()), request_timeout=30)
     return Cluster(
         [settings.cassandra_host],
         port=settings.cassandra_port,
         protocol_version=5,
-        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
         **options,
     )
 

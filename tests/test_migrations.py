@@ -1,0 +1,77 @@
+"""Schema migrations: applied once, recorded with checksums, refused when an applied file changed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from ingest.reference_data import reference_data
+from jobpulse.clients import cassandra_cluster, mysql_connect
+from jobpulse.config import Settings
+from jobpulse.migrations import MigrationError, _pending, discover, migrate
+
+
+def test_migration_files_are_numbered_without_gaps():
+    for store in ("cassandra", "mysql"):
+        versions = [migration.version for migration in discover(store)]
+        assert versions == list(range(1, len(versions) + 1))
+
+
+def test_an_applied_migration_that_changed_is_refused():
+    first = discover("mysql")[0]
+    with pytest.raises(MigrationError, match="changed after it was applied"):
+        _pending([first], {first.version: "checksum of another text"})
+    assert _pending([first], {first.version: first.checksum}) == []
+
+
+def test_statements_split_on_semicolons_at_line_ends_and_skip_comments():
+    statements = discover("cassandra")[0].statements()
+    assert [statement.split("(")[0].strip() for statement in statements] == [
+        "CREATE TABLE IF NOT EXISTS tracking",
+        "CREATE TABLE IF NOT EXISTS tracking_changes",
+    ]
+
+
+def test_migrate_on_an_up_to_date_stack_changes_nothing(running_stack: Settings):
+    assert migrate(running_stack, say=lambda message: None) == 0
+
+
+def test_a_new_keyspace_gets_the_raw_log_tables(running_stack: Settings):
+    settings = replace(running_stack, cassandra_keyspace="test_migrations_ks")
+    cluster = cassandra_cluster(settings)
+    session = cluster.connect()
+    try:
+        session.execute("DROP KEYSPACE IF EXISTS test_migrations_ks")
+        from jobpulse.migrations import migrate_cassandra
+
+        assert migrate_cassandra(settings, say=lambda message: None) == len(discover("cassandra"))
+        tables = {row.table_name for row in session.execute(
+            "SELECT table_name FROM system_schema.tables WHERE keyspace_name = 'test_migrations_ks'"
+        )}  # fmt: skip
+        assert tables == {"tracking", "tracking_changes", "schema_migrations"}
+        assert migrate_cassandra(settings, say=lambda message: None) == 0
+    finally:
+        session.execute("DROP KEYSPACE IF EXISTS test_migrations_ks")
+        cluster.shutdown()
+
+
+def test_the_dimensions_hold_the_generated_reference_data(running_stack: Settings):
+    data = reference_data()
+    connection = mysql_connect(running_stack, readonly=True)
+    cursor = connection.cursor()
+    counts = {}
+    for table in ("company", "master_publisher", "campaign", "job"):
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+        counts[table] = cursor.fetchone()[0]
+    cursor.execute("SELECT id, company_id, group_id, campaign_id, title, status FROM job WHERE id = 1")
+    first = cursor.fetchone()
+    connection.close()
+    assert counts == {
+        "company": len(data.companies),
+        "master_publisher": len(data.publishers),
+        "campaign": len(data.campaigns),
+        "job": len(data.jobs),
+    }
+    job = data.jobs[0]
+    assert first == (job.id, job.company_id, job.group_id, job.campaign_id, job.title, job.status)
