@@ -34,6 +34,15 @@ if TYPE_CHECKING:
 SHARDS = 8
 BATCH_ROWS = 32  # ~20 KiB a batch: well under batch_size_warn_threshold (64 KiB)
 WINDOW = 48  # batches in flight at once
+# A write is abandoned (and retried with a fresh arrival) if some of its requests could not even be sent this
+# long after its arrival was stamped: it bounds how far an arrival can trail the moment it becomes visible,
+# which the ingest's safety lag relies on (ingest.capture).
+MAX_SEND_DELAY = 10.0
+
+
+class StaleArrival(RuntimeError):
+    """A write took too long to send for its arrival stamp to stay trustworthy: retry it."""
+
 
 _COLUMNS = ", ".join(VALUE_FIELDS)
 _MARKS = ", ".join("?" for _ in VALUE_FIELDS)
@@ -122,8 +131,11 @@ class PendingWrite:
     full); each acknowledgement sends the next request, from the driver's event loop.
     """
 
-    def __init__(self, session: Session, requests: list[BatchStatement], window: int = WINDOW) -> None:
+    def __init__(
+        self, session: Session, requests: list[BatchStatement], window: int = WINDOW, send_by: float | None = None
+    ) -> None:
         self._session = session
+        self._send_by = send_by  # time.monotonic() after which no request may be sent
         self._requests = requests
         self._lock = Lock()
         self._next = 0
@@ -141,6 +153,9 @@ class PendingWrite:
                 return
             request = self._requests[self._next]
             self._next += 1
+        if self._send_by is not None and time.monotonic() > self._send_by:
+            self._failed(StaleArrival(f"requests still unsent {MAX_SEND_DELAY:.0f}s after the arrival stamp"))
+            return
         try:
             self._session.execute_async(request).add_callbacks(self._succeeded, self._failed)
         except Exception as error:
@@ -185,7 +200,8 @@ class RawLog:
 
     def start_store(self, events: Sequence[Event]) -> PendingWrite:
         """Send ``events`` to both tables and return at once; ``wait()`` on the result before relying on it."""
-        return PendingWrite(self.session, self.requests(events))
+        send_by = time.monotonic() + MAX_SEND_DELAY  # taken before the arrival stamp, so never later than it
+        return PendingWrite(self.session, self.requests(events), send_by=send_by)
 
     def requests(self, events: Sequence[Event]) -> list[BatchStatement]:
         """The batches that write ``events`` to both tables (sent by ``start_store``)."""

@@ -131,6 +131,12 @@ def _collect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(args: argparse.Namespace) -> int:
+    from ingest.spark import ingest_job
+
+    return ingest_job.execute(args)
+
+
 def _config(args: argparse.Namespace) -> int:
     settings = load_settings()
     for name, option in OPTIONS.items():
@@ -190,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--drain", action="store_true", help="stop once the topic is fully consumed")
     collect.add_argument("--batch-size", type=int, default=5000, help="messages per batch (default 5000)")
     collect.set_defaults(run=_collect)
+
+    from ingest.spark import ingest_job  # no Spark import: that happens when a batch is landed
+
+    ingest = commands.add_parser("ingest", help="land new arrivals from Cassandra into the lakehouse")
+    ingest_job.add_arguments(ingest)
+    ingest.set_defaults(run=_ingest)
 
     commands.add_parser("config", help="show every setting, its variable and its value").set_defaults(run=_config)
     return parser

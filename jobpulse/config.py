@@ -58,6 +58,10 @@ OPTIONS: dict[str, Option] = {
     "metastore_database": Option("JOBPULSE_METASTORE_DATABASE", "metastore", "Hive metastore database"),
     "metastore_user": Option("JOBPULSE_METASTORE_USER", "metastore", "Hive metastore account"),
     "metastore_password": Option("JOBPULSE_METASTORE_PASSWORD", "metastore-local", "Hive metastore password"),
+    "lakehouse_database": Option("JOBPULSE_LAKEHOUSE_DATABASE", "datalake", "lakehouse database of the landed events"),
+    "ingest_safety_lag": Option(
+        "JOBPULSE_INGEST_SAFETY_LAG", "30", "seconds an arrival must age before the ingest captures it"
+    ),
     "spark_thrift_host": Option("JOBPULSE_SPARK_THRIFT_HOST", "127.0.0.1", "Spark Thrift server address"),
     "spark_thrift_port": Option("JOBPULSE_SPARK_THRIFT_PORT", "10000", "Spark Thrift server port"),
     "spark_driver_memory": Option("JOBPULSE_SPARK_DRIVER_MEMORY", "2g", "driver memory of Spark processes"),
@@ -97,6 +101,8 @@ class Settings:
     metastore_database: str
     metastore_user: str
     metastore_password: str
+    lakehouse_database: str
+    ingest_safety_lag: int
     spark_thrift_host: str
     spark_thrift_port: int
     spark_driver_memory: str

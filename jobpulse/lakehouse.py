@@ -12,9 +12,13 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jobpulse.config import Settings
 from jobpulse.stack import artifacts
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 SPARK_LOG_CONFIG = """\
 # Spark processes of the local stack: warnings only, except the Thrift server's start and stop.
@@ -29,6 +33,12 @@ logger.thrift.name = org.apache.spark.sql.hive.thriftserver
 logger.thrift.level = info
 logger.datanucleus.name = DataNucleus
 logger.datanucleus.level = error
+logger.hiveconf.name = org.apache.hadoop.hive.conf.HiveConf
+logger.hiveconf.level = error
+logger.nativecode.name = org.apache.hadoop.util.NativeCodeLoader
+logger.nativecode.level = error
+logger.stringutils.name = org.apache.spark.sql.catalyst.util.SparkStringUtils
+logger.stringutils.level = error
 """
 
 
@@ -81,6 +91,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.hadoop.datanucleus.schema.autoCreateColumns": "true",
         "spark.hadoop.datanucleus.schema.autoCreateConstraints": "false",
         "spark.hadoop.hive.metastore.schema.verification": "false",
+        "spark.hadoop.hive.metastore.schema.verification.record.version": "true",
         # Event hours come from the text of `ts`; a UTC session keeps any timestamp arithmetic stable too.
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": "4",
@@ -123,3 +134,22 @@ def _python() -> str:
     import sys
 
     return sys.executable
+
+
+def landing_table(settings: Settings) -> str:
+    return f"{settings.lakehouse_database}.tracking"
+
+
+def landing_table_path(settings: Settings) -> Path:
+    """Where the landing table's files and Delta log live (a managed table under the warehouse)."""
+    return settings.warehouse_dir / f"{settings.lakehouse_database}.db" / "tracking"
+
+
+def spark_session(settings: Settings, app_name: str) -> SparkSession:
+    """A Spark session on the shared catalog, configured exactly like the Thrift server."""
+    write_conf_dir(settings)
+    os.environ.update(spark_environment(settings))
+    from pyspark.sql import SparkSession
+
+    # the Thrift server owns the Spark UI port; a job's UI would only move to the next one
+    return SparkSession.builder.appName(app_name).config("spark.ui.enabled", "false").getOrCreate()

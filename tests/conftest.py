@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from jobpulse.config import Settings, load_settings
+
+os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # asked for by pyspark.pandas, which pyspark.testing loads
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -24,3 +28,14 @@ def running_stack(settings: Settings) -> Settings:
 
     stack.up(settings, say=lambda message: None)
     return settings
+
+
+@pytest.fixture(scope="session")
+def spark(settings: Settings):
+    """One Spark session for the whole run, on the shared lakehouse catalog (a JVM takes its classpath and
+    configuration once, so unit tests of transforms use this session too; they touch no catalog)."""
+    from jobpulse.lakehouse import spark_session
+
+    session = spark_session(settings, "jobpulse-tests")
+    yield session
+    session.stop()

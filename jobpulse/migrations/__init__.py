@@ -20,7 +20,7 @@ from typing import Any
 from jobpulse.config import Settings
 
 FILE_NAME = re.compile(r"^V(\d{3})__(\w+)\.(cql|sql|py)$")
-IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")  # keyspace and database names
 
 
 class MigrationError(RuntimeError):
@@ -72,7 +72,7 @@ def _pending(migrations: list[Migration], applied: dict[int, str]) -> list[Migra
 
 def _identifier(value: str) -> str:
     if not IDENTIFIER.match(value):
-        raise MigrationError(f"{value!r} is not a valid keyspace name")
+        raise MigrationError(f"{value!r} is not a valid keyspace or database name")
     return value
 
 
@@ -140,6 +140,35 @@ def migrate_mysql(settings: Settings, say: Callable[[str], None]) -> int:
         connection.close()
 
 
+def migrate_lakehouse(settings: Settings, say: Callable[[str], None]) -> int:
+    """Lakehouse tables, through the Spark Thrift server (the catalog dbt and the Spark jobs share)."""
+    from pyhive import hive
+
+    database = _identifier(settings.lakehouse_database)
+    connection = hive.connect(host=settings.spark_thrift_host, port=settings.spark_thrift_port, username="jobpulse")
+    try:
+        cursor = connection.cursor()
+        cursor.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
+        cursor.execute(f"USE {database}")
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INT, name STRING, checksum STRING, applied_at TIMESTAMP) USING delta"
+        )
+        cursor.execute("SELECT version, checksum FROM schema_migrations")
+        pending = _pending(discover("lakehouse"), dict(cursor.fetchall()))
+        for migration in pending:
+            for statement in migration.statements():
+                cursor.execute(statement)
+            cursor.execute(
+                "INSERT INTO schema_migrations VALUES (%(version)d, %(name)s, %(checksum)s, current_timestamp())",
+                {"version": migration.version, "name": migration.name, "checksum": migration.checksum},
+            )
+            say(f"applied {migration.label}")
+        return len(pending)
+    finally:
+        connection.close()
+
+
 def ensure_topics(settings: Settings, say: Callable[[str], None]) -> int:
     """Create the tracking topic and its dead-letter topic when missing."""
     from confluent_kafka.admin import AdminClient, NewTopic
@@ -174,4 +203,9 @@ def ensure_topics(settings: Settings, say: Callable[[str], None]) -> int:
 
 def migrate(settings: Settings, say: Callable[[str], None] = print) -> int:
     """Bring every store up to the latest schema; returns the number of changes made."""
-    return migrate_mysql(settings, say) + migrate_cassandra(settings, say) + ensure_topics(settings, say)
+    return (
+        migrate_mysql(settings, say)
+        + migrate_cassandra(settings, say)
+        + migrate_lakehouse(settings, say)
+        + ensure_topics(settings, say)
+    )

@@ -1,0 +1,101 @@
+"""The ingest's pure transforms, on small DataFrames."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from pyspark.sql.types import ByteType, StringType, StructField, StructType, TimestampType
+from pyspark.testing import assertDataFrameEqual
+
+from ingest.capture import ticks_of, timeuuid_bound
+from ingest.events import VALUE_FIELDS
+from ingest.spark.transforms import (
+    EVENT_FIELDS,
+    LANDING_SCHEMA,
+    changes_to_landing,
+    log_to_landing,
+    timeuuid_micros,
+)
+
+UTC = dt.UTC
+LANDED = dt.datetime(2026, 11, 28, 0, 5, tzinfo=UTC)
+CHANGES_SCHEMA = StructType(
+    [
+        StructField("arrival_minute", TimestampType()),
+        StructField("shard", ByteType()),
+        StructField("arrival_id", StringType()),
+        *EVENT_FIELDS,
+    ]
+)
+
+
+def event_values(**overrides: object) -> dict:
+    values = {name: None for name in VALUE_FIELDS}
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def utc_minus_eight(spark):
+    """A session time zone far from UTC: landing dates must not move with it."""
+    previous = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    yield spark
+    spark.conf.set("spark.sql.session.timeZone", previous)
+
+
+def test_timeuuid_micros_reads_the_uuid_clock(spark):
+    moment = dt.datetime(2026, 11, 27, 23, 59, 59, 999999, tzinfo=UTC)
+    text = timeuuid_bound(ticks_of(moment), upper=True)
+    [row] = spark.createDataFrame([(text,)], "id string").select(timeuuid_micros("id").alias("micros")).collect()
+    assert row.micros == int(moment.timestamp() * 1_000_000)
+
+
+def test_change_feed_rows_land_with_their_arrival_date_in_utc(utc_minus_eight):
+    spark = utc_minus_eight
+    arrival = dt.datetime(2026, 11, 28, 0, 30, tzinfo=UTC)  # Nov 27 in Los Angeles
+    create_time = str(uuid.uuid1())
+    changes = spark.createDataFrame(
+        [
+            {
+                "arrival_minute": arrival.replace(minute=30),
+                "shard": 3,
+                "arrival_id": timeuuid_bound(ticks_of(arrival), upper=False),
+                "create_time": create_time,
+                **event_values(job_id=12.0, custom_track="Click ", ts="2026-11-27 23:59:59", dt="“quoted” 😀"),
+            }
+        ],
+        CHANGES_SCHEMA,
+    )
+    landed = changes_to_landing(changes, batch=5, ingested_at=LANDED)
+    expected = spark.createDataFrame(
+        [
+            {
+                "create_time": create_time,
+                **event_values(job_id=12.0, custom_track="Click ", ts="2026-11-27 23:59:59", dt="“quoted” 😀"),
+                "arrived_at": arrival,
+                "arrival_date": dt.date(2026, 11, 28),
+                "ingest_batch": 5,
+                "ingested_at": LANDED,
+            }
+        ],
+        LANDING_SCHEMA,
+    )
+    assertDataFrameEqual(landed, expected)
+    # names and types of the landing table (Delta enforces its NOT NULL columns when writing)
+    assert [(f.name, f.dataType) for f in landed.schema] == [(f.name, f.dataType) for f in LANDING_SCHEMA]
+
+
+def test_log_rows_of_a_backfill_keep_their_stored_arrival(spark):
+    arrival = dt.datetime(2026, 11, 27, 23, 59, 59, 500000, tzinfo=UTC)
+    create_time = str(uuid.uuid1())
+    log = spark.createDataFrame(
+        [{"create_time": create_time, **event_values(bid=1.5, custom_track="click"), "arrived_at": arrival}],
+        StructType([*EVENT_FIELDS, StructField("arrived_at", TimestampType())]),
+    )
+    [row] = log_to_landing(log, batch=1, ingested_at=LANDED).collect()
+    assert (row.create_time, row.bid, row.custom_track) == (create_time, 1.5, "click")
+    assert row.arrival_date == dt.date(2026, 11, 27)
+    assert row.ingest_batch == 1
