@@ -59,10 +59,10 @@ def fresh_topic(settings: Settings, messages: list[bytes]) -> None:
 def _ceiling_worker(settings: Settings, messages: list[bytes], ready: object, go: object, out: object) -> None:
     from ingest.events import parse_event
     from ingest.raw_log import PendingWrite, RawLog
-    from jobpulse.clients import cassandra_cluster
+    from jobpulse.clients import cassandra_cluster, keyspace
 
     cluster = cassandra_cluster(settings)
-    raw_log = RawLog(cluster.connect(settings.cassandra_keyspace))
+    raw_log = RawLog(cluster.connect(), keyspace(settings))
     requests = raw_log.requests([parse_event(message) for message in messages])
     ready.put(len(requests))  # type: ignore[attr-defined]
     go.get()  # type: ignore[attr-defined]

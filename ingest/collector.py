@@ -117,7 +117,7 @@ class Collector:
         from confluent_kafka import Consumer, Producer
 
         from ingest.raw_log import RawLog
-        from jobpulse.clients import kafka_config
+        from jobpulse.clients import kafka_config, keyspace
 
         previous = {signum: signal.signal(signum, self.request_stop) for signum in (signal.SIGTERM, signal.SIGINT)}
         self._consumer = consumer = Consumer(
@@ -145,7 +145,7 @@ class Collector:
         session = None
         try:
             session = self._retry("connect to Cassandra", self._connect_cassandra)
-            self._raw_log = RawLog(session)
+            self._raw_log = RawLog(session, keyspace(self.settings))
             consumer.subscribe([self.settings.kafka_topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
             while not self.stop_requested:
                 messages = consumer.consume(num_messages=self.config.batch_size, timeout=self.config.poll_timeout)
@@ -171,13 +171,13 @@ class Collector:
         return self.counters
 
     def _connect_cassandra(self) -> Session:
-        """A session on the raw log's keyspace; a failed attempt's cluster object is discarded (the driver
+        """A Cassandra session; a failed attempt's cluster object is discarded (the driver
         shuts a cluster down when its first connection fails, so it cannot be retried)."""
         from jobpulse.clients import cassandra_cluster
 
         cluster = cassandra_cluster(self.settings)
         try:
-            return cluster.connect(self.settings.cassandra_keyspace)
+            return cluster.connect()
         except Exception:
             cluster.shutdown()
             raise

@@ -46,10 +46,12 @@ class StaleArrival(RuntimeError):
 
 _COLUMNS = ", ".join(VALUE_FIELDS)
 _MARKS = ", ".join("?" for _ in VALUE_FIELDS)
-INSERT_EVENT = f"INSERT INTO tracking (create_time, {_COLUMNS}, arrived_at) VALUES (?, {_MARKS}, ?)"
+INSERT_EVENT = (
+    "INSERT INTO {keyspace}.tracking (create_time, " + _COLUMNS + ", arrived_at) VALUES (?, " + _MARKS + ", ?)"
+)
 INSERT_CHANGE = (
-    f"INSERT INTO tracking_changes (arrival_minute, shard, arrival_id, create_time, {_COLUMNS}) "
-    f"VALUES (?, ?, ?, ?, {_MARKS})"
+    "INSERT INTO {keyspace}.tracking_changes (arrival_minute, shard, arrival_id, create_time, " + _COLUMNS + ") "
+    "VALUES (?, ?, ?, ?, " + _MARKS + ")"
 )
 
 _DOUBLE = struct.Struct(">d").pack
@@ -183,15 +185,16 @@ class PendingWrite:
 
 
 class RawLog:
-    """Writes to the raw log through a session already bound to its keyspace."""
+    """Writes to the raw log in ``keyspace`` (a name checked by ``jobpulse.clients.keyspace``)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, keyspace: str) -> None:
         from cassandra import ConsistencyLevel
 
         self.session = session
+        self.keyspace = keyspace
         self.consistency = ConsistencyLevel.LOCAL_QUORUM
-        self.insert_event = session.prepare(INSERT_EVENT)
-        self.insert_change = session.prepare(INSERT_CHANGE)
+        self.insert_event = session.prepare(INSERT_EVENT.format(keyspace=keyspace))
+        self.insert_change = session.prepare(INSERT_CHANGE.format(keyspace=keyspace))
         self.encoder = EventEncoder(self.insert_event)
 
     def store(self, events: Sequence[Event]) -> None:
@@ -231,7 +234,7 @@ class RawLog:
         metadata = self.session.cluster.metadata
         if len(metadata.all_hosts()) < 2:
             return [encoded]
-        keyspace = self.session.keyspace
+        keyspace = self.keyspace
         groups: dict[object, list[list[Any]]] = defaultdict(list)
         for values in encoded:
             replicas = metadata.get_replicas(keyspace, values[0])  # values[0]: the encoded create_time

@@ -63,13 +63,13 @@ def replay_direct(settings: Settings, names: list[str], *, progress: bool) -> Re
     from tqdm import tqdm
 
     from ingest.raw_log import RawLog
-    from jobpulse.clients import cassandra_cluster
+    from jobpulse.clients import cassandra_cluster, keyspace
 
     report = ReplayReport()
     cluster = cassandra_cluster(settings)
     bar = tqdm(unit="ev", disable=not progress)
     try:
-        raw_log = RawLog(cluster.connect(settings.cassandra_keyspace))
+        raw_log = RawLog(cluster.connect(), keyspace(settings))
         batch: dict[object, Event] = {}
         for name, number, raw in read_lines(names, report):
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from jobpulse.config import Settings
@@ -9,6 +10,18 @@ from jobpulse.config import Settings
 if TYPE_CHECKING:
     from cassandra.cluster import Cluster
     from mysql.connector.abstracts import MySQLConnectionAbstract
+
+
+_KEYSPACE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+
+
+def keyspace(settings: Settings) -> str:
+    """The raw log's keyspace, checked to be a plain identifier: statements name it (Cassandra 5 warns against
+    prepared statements that lean on a session's current keyspace), and only a checked name may be spliced
+    into CQL text. Values never are: they are always bound."""
+    if not _KEYSPACE.match(settings.cassandra_keyspace):
+        raise ValueError(f"JOBPULSE_CASSANDRA_KEYSPACE {settings.cassandra_keyspace!r} is not a plain identifier")
+    return settings.cassandra_keyspace
 
 
 def cassandra_cluster(settings: Settings, **options: Any) -> Cluster:

@@ -66,20 +66,21 @@ def has_new_arrivals(settings: Settings, position: Position | None, now: datetim
     """Whether a run now would land anything, asked of Cassandra directly (no Spark)."""
     from cassandra.concurrent import execute_concurrent_with_args
 
-    from jobpulse.clients import cassandra_cluster
+    from jobpulse.clients import cassandra_cluster, keyspace
 
+    space = keyspace(settings)
     cluster = cassandra_cluster(settings)
     try:
-        session = cluster.connect(settings.cassandra_keyspace)
+        session = cluster.connect()
         if position is None:
-            return session.execute("SELECT create_time FROM tracking LIMIT 1").one() is not None
+            return session.execute(f"SELECT create_time FROM {space}.tracking LIMIT 1").one() is not None
         to_ticks = ticks_of(now - timedelta(seconds=settings.ingest_safety_lag))
         if to_ticks <= position.to_ticks:
             return False
         window = Window(batch=position.batch + 1, after_ticks=position.to_ticks, to_ticks=to_ticks)
         low, high = (uuid.UUID(bound) for bound in window.arrival_id_range())
         probe = session.prepare(
-            "SELECT arrival_id FROM tracking_changes WHERE arrival_minute = ? AND shard = ? "
+            f"SELECT arrival_id FROM {space}.tracking_changes WHERE arrival_minute = ? AND shard = ? "
             "AND arrival_id >= ? AND arrival_id <= ? LIMIT 1"
         )
         keys = [(minute, shard, low, high) for minute in window.minutes() for shard in range(SHARDS)]
@@ -100,7 +101,9 @@ def land(spark: SparkSession, settings: Settings, window: Window) -> Position:
 
     ingested_at = datetime.now(UTC)
     run = uuid.uuid4().hex
-    keyspace = settings.cassandra_keyspace
+    from jobpulse.clients import keyspace as checked_keyspace
+
+    keyspace = checked_keyspace(settings)
     if window.backfill:
         # The whole log. What arrives while it is read is captured again by the next batch (same event ids).
         rows = log_to_landing(spark.read.table(f"cassandra.{keyspace}.tracking"), window.batch, ingested_at)

@@ -98,7 +98,8 @@ def migrate_cassandra(settings: Settings, say: Callable[[str], None]) -> int:
         }
         pending = _pending(discover("cassandra"), applied)
         record = session.prepare(
-            "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, toTimestamp(now()))"
+            f"INSERT INTO {keyspace}.schema_migrations (version, name, checksum, applied_at) "
+            "VALUES (?, ?, ?, toTimestamp(now()))"
         )
         for migration in pending:
             for statement in migration.statements():

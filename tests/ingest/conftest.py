@@ -49,7 +49,7 @@ def private(running_stack: Settings) -> Iterator[Settings]:
 @pytest.fixture
 def cassandra(running_stack: Settings) -> Iterator[Any]:
     cluster = cassandra_cluster(running_stack)
-    yield cluster.connect(running_stack.cassandra_keyspace)
+    yield cluster.connect()
     cluster.shutdown()
 
 
@@ -62,10 +62,10 @@ def produce(settings: Settings, values: list[bytes], key: bytes | None = None) -
     assert producer.flush(30) == 0
 
 
-def stored(session: Any, create_times: list[str]) -> dict[str, Any]:
+def stored(session: Any, create_times: list[str], keyspace: str = "datalake") -> dict[str, Any]:
     """Rows of ``tracking`` for these event ids, by id."""
     found = {}
-    select = session.prepare("SELECT * FROM tracking WHERE create_time IN ?")
+    select = session.prepare(f"SELECT * FROM {keyspace}.tracking WHERE create_time IN ?")
     for start in range(0, len(create_times), 100):
         chunk = [uuid.UUID(value) for value in create_times[start : start + 100]]
         for row in session.execute(select, [chunk]):

@@ -82,7 +82,9 @@ def test_the_same_event_delivered_twice_is_one_row(private: Settings, cassandra)
     produce(private, [twice])  # and again, in a later run
     drain(private)
 
-    rows = list(cassandra.execute("SELECT job_id, bid FROM tracking WHERE create_time = %s", [uuid.UUID(create_time)]))
+    rows = list(
+        cassandra.execute("SELECT job_id, bid FROM datalake.tracking WHERE create_time = %s", [uuid.UUID(create_time)])
+    )
     assert [(row.job_id, row.bid) for row in rows] == [(77.0, 1.5)]
 
 

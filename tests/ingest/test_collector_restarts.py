@@ -36,9 +36,7 @@ def count_stored(settings: Settings, events: list[bytes]) -> int:
     """With a session opened now: one opened before a restart may not have reconnected yet."""
     cluster = cassandra_cluster(settings)
     try:
-        return len(
-            stored(cluster.connect(settings.cassandra_keyspace), [json.loads(raw)["create_time"] for raw in events])
-        )
+        return len(stored(cluster.connect(), [json.loads(raw)["create_time"] for raw in events]))
     finally:
         cluster.shutdown()
 

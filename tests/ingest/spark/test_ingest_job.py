@@ -1,0 +1,217 @@
+"""The Spark ingest against the real Cassandra and lakehouse: incremental runs, late and replayed events, a run
+killed between writing its data and committing it, and two runs at once.
+
+Each test gets a keyspace and a lakehouse database of its own; the ingest runs as `jobpulse ingest` in a
+separate process (as the scheduler runs it), except where a test drives ``land`` directly."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ingest.capture import plan, read_position
+from ingest.events import Event, parse_event
+from ingest.raw_log import RawLog
+from ingest.spark.ingest_job import EXIT_BUSY, EXIT_NOTHING_NEW, land
+from jobpulse.clients import cassandra_cluster
+from jobpulse.config import Settings
+from jobpulse.lakehouse import landing_table, landing_table_path
+from jobpulse.migrations import migrate_cassandra, migrate_lakehouse
+from tests.ingest.conftest import event_json
+
+LAG = 1  # seconds: enough on one machine, where every write has returned before the ingest starts
+
+
+@pytest.fixture
+def lake(running_stack: Settings, spark) -> Iterator[Settings]:
+    suffix = uuid.uuid4().hex[:8]
+    settings = dataclasses.replace(
+        running_stack,
+        cassandra_keyspace=f"test_ingest_{suffix}",
+        lakehouse_database=f"test_lake_{suffix}",
+        ingest_safety_lag=LAG,
+    )
+    migrate_cassandra(settings, say=lambda message: None)
+    migrate_lakehouse(settings, say=lambda message: None)
+    yield settings
+    spark.sql(f"DROP DATABASE IF EXISTS {settings.lakehouse_database} CASCADE")
+    cluster = cassandra_cluster(settings)
+    try:
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {settings.cassandra_keyspace}", timeout=60)
+    finally:
+        cluster.shutdown()
+
+
+def events(count: int, **fields: object) -> list[Event]:
+    return [
+        parse_event(event_json(**{"job_id": index, "custom_track": "click", "bid": 0.5, **fields}))
+        for index in range(count)
+    ]
+
+
+def store(settings: Settings, batch: list[Event]) -> None:
+    cluster = cassandra_cluster(settings)
+    try:
+        raw_log = RawLog(cluster.connect(), settings.cassandra_keyspace)
+        for start in range(0, len(batch), 5000):
+            raw_log.store(batch[start : start + 5000])
+    finally:
+        cluster.shutdown()
+    time.sleep(LAG + 0.2)  # let the arrivals age past the safety lag
+
+
+def ingest_process(settings: Settings, *arguments: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "JOBPULSE_CASSANDRA_KEYSPACE": settings.cassandra_keyspace,
+        "JOBPULSE_LAKEHOUSE_DATABASE": settings.lakehouse_database,
+        "JOBPULSE_INGEST_SAFETY_LAG": str(settings.ingest_safety_lag),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobpulse.cli", "ingest", *arguments],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def ingest(settings: Settings, *arguments: str) -> tuple[int, str]:
+    process = ingest_process(settings, *arguments)
+    output, _ = process.communicate(timeout=600)
+    return process.returncode, output
+
+
+def landed(spark, settings: Settings) -> Counter:
+    """How many times each event id was landed."""
+    rows = spark.table(landing_table(settings)).select("create_time").collect()
+    return Counter(row.create_time for row in rows)
+
+
+def ids(batch: list[Event]) -> set[str]:
+    return {str(event.create_time) for event in batch}
+
+
+def test_incremental_runs_land_what_arrived_and_nothing_else(lake: Settings, spark):
+    first = events(300)
+    store(lake, first)
+    assert ingest(lake, "--check")[0] == 0
+    code, output = ingest(lake)
+    assert code == 0, output
+    position = read_position(landing_table_path(lake))
+    assert position is not None and position.batch == 1 and position.rows == 300  # a backfill of the log
+    assert ingest(lake, "--check")[0] == EXIT_NOTHING_NEW
+
+    second = events(200, custom_track="conversion")
+    store(lake, second)
+    assert ingest(lake, "--check")[0] == 0
+    assert ingest(lake)[0] == 0
+    position = read_position(landing_table_path(lake))
+    assert position is not None and position.batch == 2 and position.rows == 200  # read from the change feed
+    counts = landed(spark, lake)
+    assert set(counts) == ids(first) | ids(second) and set(counts.values()) == {1}
+
+    batches = spark.table(landing_table(lake)).groupBy("ingest_batch").count().collect()
+    assert sorted((row.ingest_batch, row["count"]) for row in batches) == [(1, 300), (2, 200)]
+
+    assert ingest(lake)[0] == 0  # nothing new: nothing landed
+    assert sum(landed(spark, lake).values()) == 500
+
+
+def test_late_replayed_and_redelivered_events_are_landed(lake: Settings, spark):
+    store(lake, events(10))
+    assert ingest(lake)[0] == 0
+
+    years_ago = datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
+    replayed = [  # an old log file: event ids and times from years ago
+        parse_event(event_json(create_time=_old_uuid(years_ago + index), job_id=index, ts="2023-01-02 03:04:05"))
+        for index in range(50)
+    ]
+    late = events(20, ts=(datetime.now() - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S"))
+    store(lake, replayed + late)
+    assert ingest(lake)[0] == 0
+    counts = landed(spark, lake)
+    assert ids(replayed) | ids(late) <= set(counts)
+    assert all(counts[event_id] == 1 for event_id in ids(replayed) | ids(late))
+
+    # A redelivery of an event already landed is landed again, with its id: the staging model keeps one.
+    again = late[:5]
+    store(lake, again)
+    assert ingest(lake)[0] == 0
+    counts = landed(spark, lake)
+    assert [counts[event_id] for event_id in ids(again)] == [2] * 5
+    assert sum(counts.values()) == 10 + 50 + 20 + 5
+
+
+def _old_uuid(seconds: float) -> str:
+    from cassandra.util import uuid_from_time
+
+    return str(uuid_from_time(seconds))
+
+
+def test_a_run_killed_after_writing_data_and_before_committing_is_redone_exactly_once(lake: Settings, spark):
+    store(lake, events(10))
+    assert ingest(lake)[0] == 0
+    table = landing_table_path(lake)
+    log_before = sorted((table / "_delta_log").glob("*.json"))
+    files_before = set(table.rglob("*.parquet"))
+
+    bulk = events(150_000)
+    store(lake, bulk)
+    process = ingest_process(lake)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if set(table.rglob("*.parquet")) - files_before:
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+    orphans = set(table.rglob("*.parquet")) - files_before
+    assert orphans, "the run must be killed after it wrote data files"
+    assert sorted((table / "_delta_log").glob("*.json")) == log_before, "and before it committed them"
+    assert read_position(table).batch == 1
+
+    assert ingest(lake)[0] == 0
+    counts = landed(spark, lake)
+    assert len(counts) == 150_010 and set(counts.values()) == {1}
+    assert read_position(table).batch == 2
+
+
+def test_two_runs_started_at_once_never_both_land(lake: Settings, spark):
+    store(lake, events(10))
+    assert ingest(lake)[0] == 0
+    batch = events(20_000)
+    store(lake, batch)
+
+    first, second = ingest_process(lake), ingest_process(lake)
+    outputs = [process.communicate(timeout=600)[0] for process in (first, second)]
+    codes = sorted(process.returncode for process in (first, second))
+    assert codes in ([0, 0], [0, EXIT_BUSY]), outputs
+    if codes == [0, EXIT_BUSY]:
+        assert any("refusing" in output for output in outputs)
+    counts = landed(spark, lake)
+    assert len(counts) == 20_010 and set(counts.values()) == {1}
+
+
+def test_a_batch_commits_at_most_once_even_when_two_writers_race_past_the_lock(lake: Settings, spark):
+    store(lake, events(10))
+    assert ingest(lake)[0] == 0
+    store(lake, events(100))
+    position = read_position(landing_table_path(lake))
+    [window] = plan(position, datetime.now(UTC), safety_lag=timedelta(seconds=LAG), max_span=timedelta(hours=2))
+
+    kept = land(spark, lake, window)
+    again = land(spark, lake, window)  # the same batch number: Delta's idempotent write skips it
+
+    assert again == kept and kept.batch == window.batch
+    assert sum(landed(spark, lake).values()) == 110
