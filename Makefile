@@ -51,6 +51,7 @@ test: setup lint ## everything CI runs: setup, stack up, the test suite, stack d
 bench: setup ## benchmarks against the local stack; JSON results in bench/results/
 	$(JOBPULSE) stack up
 	$(BIN)/python -m bench.collector
+	$(BIN)/python -m bench.ingest
 
 lock: ## re-resolve requirements.txt and rewrite constraints.txt (the transitive lock)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

@@ -137,6 +137,39 @@ def _ingest(args: argparse.Namespace) -> int:
     return ingest_job.execute(args)
 
 
+def _status(args: argparse.Namespace) -> int:
+    """Where the pipeline stands: the collector's counters and the ingest's capture position."""
+    import json
+    from datetime import UTC
+
+    from ingest.capture import read_position
+    from jobpulse.lakehouse import landing_table, landing_table_path
+
+    settings = load_settings()
+    now = datetime.now(UTC)
+    stats_file = settings.state_dir / "collector" / "stats.json"
+    if stats_file.is_file():
+        stats = json.loads(stats_file.read_text())
+        age = now.timestamp() - stats["updated_at"]
+        print(
+            f"collector   consumed {stats['consumed']}, written {stats['written']}, "
+            f"dead-lettered {stats['dead_lettered']}, retries {stats['retries']}, lag {stats['lag']} "
+            f"(pid {stats['pid']}, updated {age:.0f}s ago)"
+        )
+    else:
+        print("collector   no counters yet (it writes them while running)")
+    position = read_position(landing_table_path(settings))
+    if position is None:
+        print(f"ingest      nothing landed in {landing_table(settings)} yet: the first run backfills the log")
+    else:
+        behind = (now - position.to).total_seconds()
+        print(
+            f"ingest      batch {position.batch} landed {position.rows} rows at {position.landed_at}; "
+            f"arrivals captured up to {position.to:%Y-%m-%d %H:%M:%S} UTC ({behind:.0f}s ago)"
+        )
+    return 0
+
+
 def _config(args: argparse.Namespace) -> int:
     settings = load_settings()
     for name, option in OPTIONS.items():
@@ -202,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="land new arrivals from Cassandra into the lakehouse")
     ingest_job.add_arguments(ingest)
     ingest.set_defaults(run=_ingest)
+
+    commands.add_parser("status", help="the collector's counters and the ingest's position").set_defaults(run=_status)
 
     commands.add_parser("config", help="show every setting, its variable and its value").set_defaults(run=_config)
     return parser

@@ -1,0 +1,179 @@
+"""The Spark ingest: backfill rate, incremental cost against the size of the log, and the seed algorithm.
+
+All on the same simulated events, in a keyspace and lakehouse database of the benchmark's own:
+
+- incremental: the time to land 50,000 new events when the log holds 0.5 million events, then 2 million
+  (target: ratio <= 1.2, the cost follows the new data, not the history);
+- backfill: events/s landed from the 2-million-event log, beside the fastest plain full scan of that table
+  (every column read, nothing written: Spark's `noop` sink), the ceiling;
+- the seed algorithm, as the original project does it: read the whole log and keep `ts >= watermark`, on
+  the same data, for the same 50,000 new events.
+
+Times are of the Spark work on a warm session; `ingest_run_seconds` adds what a scheduled run pays on top
+(starting a JVM and a session), measured once with `jobpulse ingest`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bench import results
+from ingest.events import Event
+from jobpulse.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+KEYSPACE = "bench_ingest"
+DATABASE = "bench_lake"
+NEW_EVENTS = 50_000
+
+
+def events_from(simulator: Iterator[dict[str, Any]], count: int) -> Iterator[Event]:
+    from ingest.events import parse_event
+    from ingest.simulator import encode
+
+    return (parse_event(encode(event)) for event in itertools.islice(simulator, count))
+
+
+def store(settings: Settings, events: Iterator[Event], count: int) -> None:
+    """Write ``count`` events to the raw log; returns when they are past the safety lag."""
+    from ingest.raw_log import RawLog
+    from jobpulse.clients import cassandra_cluster
+
+    cluster = cassandra_cluster(settings)
+    try:
+        raw_log = RawLog(cluster.connect(), settings.cassandra_keyspace)
+        for start in range(0, count, 20_000):
+            raw_log.store(list(itertools.islice(events, min(20_000, count - start))))
+    finally:
+        cluster.shutdown()
+    time.sleep(settings.ingest_safety_lag + 0.5)
+
+
+def fresh(settings: Settings, spark: SparkSession) -> None:
+    from jobpulse.clients import cassandra_cluster
+    from jobpulse.migrations import migrate_cassandra, migrate_lakehouse
+
+    spark.sql(f"DROP DATABASE IF EXISTS {settings.lakehouse_database} CASCADE")
+    cluster = cassandra_cluster(settings)
+    try:
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {settings.cassandra_keyspace}", timeout=120)
+    finally:
+        cluster.shutdown()
+    migrate_cassandra(settings, say=lambda message: None)
+    migrate_lakehouse(settings, say=lambda message: None)
+
+
+def land_due(settings: Settings, spark: SparkSession) -> tuple[float, int]:
+    """Land every batch due now on the warm session; (seconds, rows)."""
+    from ingest.capture import plan, read_position
+    from ingest.spark.ingest_job import land
+    from jobpulse.lakehouse import landing_table_path
+
+    began = time.perf_counter()
+    windows = plan(
+        read_position(landing_table_path(settings)),
+        datetime.now(UTC),
+        safety_lag=timedelta(seconds=settings.ingest_safety_lag),
+        max_span=timedelta(hours=2),
+    )
+    rows = sum(land(spark, settings, window).rows or 0 for window in windows)
+    return time.perf_counter() - began, rows
+
+
+def timed(action: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    action()
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", type=int, default=500_000)
+    parser.add_argument("--large", type=int, default=2_000_000)
+    args = parser.parse_args()
+
+    from pyspark.sql import functions as F
+
+    from ingest.capture import Window, ticks_of
+    from ingest.simulator import Simulator
+    from ingest.spark.ingest_job import land
+    from jobpulse.lakehouse import spark_session
+
+    settings = dataclasses.replace(
+        load_settings(), cassandra_keyspace=KEYSPACE, lakehouse_database=DATABASE, ingest_safety_lag=1
+    )
+    spark = spark_session(settings, "jobpulse-bench-ingest")
+    fresh(settings, spark)
+    simulator = Simulator(seed=11, start=datetime(2026, 11, 1), rate=1000).events()
+    history = events_from(simulator, args.large + 2 * NEW_EVENTS)
+
+    store(settings, history, args.small)
+    land_due(settings, spark)  # the first run: a backfill of the 0.5M events
+    store(settings, history, NEW_EVENTS)
+    incremental_small, rows_small = land_due(settings, spark)
+
+    store(settings, history, args.large - args.small - NEW_EVENTS)
+    land_due(settings, spark)
+    watermark = spark.table(f"{DATABASE}.tracking").agg(F.max("ts")).first()[0]  # the seed's watermark
+    store(settings, history, NEW_EVENTS)
+    incremental_large, rows_large = land_due(settings, spark)
+
+    log = spark.read.table(f"cassandra.{KEYSPACE}.tracking")
+    seed_rows = log.where(F.col("ts") >= watermark).count()
+    seed_seconds = timed(lambda: log.where(F.col("ts") >= watermark).write.format("noop").mode("overwrite").save())
+    log_rows = log.count()
+    scan_seconds = timed(lambda: log.write.format("noop").mode("overwrite").save())
+
+    spark.sql(f"DROP DATABASE IF EXISTS {DATABASE} CASCADE")
+    from jobpulse.migrations import migrate_lakehouse
+
+    migrate_lakehouse(settings, say=lambda message: None)
+    backfill = Window(batch=1, after_ticks=None, to_ticks=ticks_of(datetime.now(UTC)))
+    backfill_seconds = timed(lambda: land(spark, settings, backfill))
+    spark.stop()
+
+    store(settings, events_from(simulator, 1000), 1000)
+    env = {**os.environ, "JOBPULSE_CASSANDRA_KEYSPACE": KEYSPACE, "JOBPULSE_LAKEHOUSE_DATABASE": DATABASE,
+           "JOBPULSE_INGEST_SAFETY_LAG": "1"}  # fmt: skip
+    run_seconds = timed(lambda: subprocess.run([sys.executable, "-m", "jobpulse.cli", "ingest"], env=env, check=True))
+
+    results.write(
+        "ingest",
+        {
+            "log_events": {"small": args.small + NEW_EVENTS, "large": log_rows},
+            "incremental": {
+                "new_events": NEW_EVENTS,
+                "seconds_on_small_log": round(incremental_small, 2),
+                "seconds_on_large_log": round(incremental_large, 2),
+                "rows_landed": [rows_small, rows_large],
+                "ratio_large_to_small": round(incremental_large / incremental_small, 3),
+                "target_ratio": 1.2,
+                "seed_algorithm_seconds_on_large_log": round(seed_seconds, 2),
+                "seed_algorithm_rows_selected": seed_rows,
+            },
+            "backfill": {
+                "events": log_rows,
+                "seconds": round(backfill_seconds, 2),
+                "events_per_s": round(log_rows / backfill_seconds),
+                "ceiling_full_scan_seconds": round(scan_seconds, 2),
+                "ceiling_full_scan_events_per_s": round(log_rows / scan_seconds),
+                "share_of_ceiling": round(scan_seconds / backfill_seconds, 3),
+            },
+            "ingest_run_seconds_for_1000_new_events": round(run_seconds, 2),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
