@@ -170,6 +170,29 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    """One end-to-end micro-batch."""
+    from jobpulse.pipeline import run_once
+
+    report = run_once(load_settings())
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    """Generate the dbt docs site and serve it."""
+    from jobpulse import dbt
+
+    settings = load_settings()
+    dbt.dbt(settings, ["docs", "generate"], dbt.LAKEHOUSE)
+    if args.generate_only:
+        print(f"docs generated in {dbt.target_path(dbt.LAKEHOUSE)}")
+        return 0
+    dbt.dbt(settings, ["docs", "serve", "--port", str(args.port), "--no-browser"], dbt.LAKEHOUSE)
+    return 0
+
+
 def _config(args: argparse.Namespace) -> int:
     settings = load_settings()
     for name, option in OPTIONS.items():
@@ -236,6 +259,15 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_job.add_arguments(ingest)
     ingest.set_defaults(run=_ingest)
 
+    commands.add_parser("run", help="one end-to-end micro-batch: collect, ingest, dbt, publish, dbt").set_defaults(
+        run=_run
+    )
+
+    docs = commands.add_parser("docs", help="generate and serve the dbt docs site")
+    docs.add_argument("--port", type=int, default=8081)
+    docs.add_argument("--generate-only", action="store_true")
+    docs.set_defaults(run=_docs)
+
     commands.add_parser("status", help="the collector's counters and the ingest's position").set_defaults(run=_status)
 
     commands.add_parser("config", help="show every setting, its variable and its value").set_defaults(run=_config)
@@ -248,12 +280,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("jobpulse").setLevel(logging.INFO)
     logging.getLogger("cassandra").setLevel(logging.ERROR)  # failures reach us as exceptions
+    from jobpulse.dbt import DbtFailure
     from jobpulse.migrations import MigrationError
     from jobpulse.stack.process import ServiceError
 
     try:
         return args.run(args)
-    except (ServiceError, MigrationError, ValueError) as error:
+    except (ServiceError, MigrationError, DbtFailure, ValueError) as error:
         print(f"jobpulse {args.command}: {error}", file=sys.stderr)
         return 1
 

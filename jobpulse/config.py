@@ -60,7 +60,10 @@ OPTIONS: dict[str, Option] = {
     "metastore_password": Option("JOBPULSE_METASTORE_PASSWORD", "metastore-local", "Hive metastore password"),
     "lakehouse_database": Option("JOBPULSE_LAKEHOUSE_DATABASE", "datalake", "lakehouse database of the landed events"),
     "ingest_safety_lag": Option(
-        "JOBPULSE_INGEST_SAFETY_LAG", "30", "seconds an arrival must age before the ingest captures it"
+        "JOBPULSE_INGEST_SAFETY_LAG", "20", "seconds an arrival must age before the ingest captures it"
+    ),
+    "dbt_lakehouse_schema": Option(
+        "JOBPULSE_DBT_LAKEHOUSE_SCHEMA", "lakehouse", "lakehouse database of the dbt models"
     ),
     "spark_thrift_host": Option("JOBPULSE_SPARK_THRIFT_HOST", "127.0.0.1", "Spark Thrift server address"),
     "spark_thrift_port": Option("JOBPULSE_SPARK_THRIFT_PORT", "10000", "Spark Thrift server port"),
@@ -103,6 +106,7 @@ class Settings:
     metastore_password: str
     lakehouse_database: str
     ingest_safety_lag: int
+    dbt_lakehouse_schema: str
     spark_thrift_host: str
     spark_thrift_port: int
     spark_driver_memory: str

@@ -3,7 +3,17 @@
     the machine's, the JVM's nor the Spark session's time zone can shift them. Accepted: `YYYY-MM-DD HH:MM:SS`
     with a space or a `T`, optional fractional seconds, surrounding spaces; anything else (or an impossible
     date such as 2026-02-30) gives null, and the event is not counted.
+
+    Spark SQL (the lakehouse target); other adapters get default__, which fails if it is ever executed (the
+    MySQL target parses these macros but never runs the lakehouse models that call them).
 -#}
+
+{% macro jobpulse__only_on_spark(name) -%}
+    {%- if execute -%}
+        {{ exceptions.raise_compiler_error(name ~ " is written for Spark SQL (the lakehouse target)") }}
+    {%- endif -%}
+    null
+{%- endmacro %}
 
 {% macro jobpulse__ts_is_valid(column) -%}
     {{ return(adapter.dispatch('jobpulse__ts_is_valid', 'jobpulse')(column)) }}
@@ -33,4 +43,16 @@
         when {{ jobpulse__event_date(column) }} is not null
             then cast(substring(trim({{ column }}), 12, 2) as int)
     end
+{%- endmacro %}
+
+{% macro default__jobpulse__ts_is_valid(column) -%}
+    {{ jobpulse__only_on_spark('jobpulse__ts_is_valid') }}
+{%- endmacro %}
+
+{% macro default__jobpulse__event_date(column) -%}
+    {{ jobpulse__only_on_spark('jobpulse__event_date') }}
+{%- endmacro %}
+
+{% macro default__jobpulse__event_hour(column) -%}
+    {{ jobpulse__only_on_spark('jobpulse__event_hour') }}
 {%- endmacro %}

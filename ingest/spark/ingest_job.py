@@ -93,6 +93,11 @@ def has_new_arrivals(settings: Settings, position: Position | None, now: datetim
         cluster.shutdown()
 
 
+def has_new_arrivals_now(settings: Settings) -> bool:
+    """``--check``: is there anything to land at this moment?"""
+    return has_new_arrivals(settings, read_position(landing_table_path(settings)), datetime.now(UTC))
+
+
 def land(spark: SparkSession, settings: Settings, window: Window) -> Position:
     """Append one window's events to the landing table in a single Delta commit that records the position."""
     from pyspark.sql import functions as F
@@ -145,11 +150,15 @@ def run(settings: Settings, max_span: timedelta = DEFAULT_MAX_SPAN) -> list[Posi
         if not windows:
             log.info("nothing can have arrived since the position (%s)", position.to if position else "none")
             return []
+        from pyspark.sql import SparkSession
+
+        borrowed = SparkSession.getActiveSession() is not None  # e.g. a test's session: not ours to stop
         spark = spark_session(settings, "jobpulse-ingest")
         try:
             return [land(spark, settings, window) for window in windows]
         finally:
-            spark.stop()
+            if not borrowed:
+                spark.stop()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -160,8 +169,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.check:
-        position = read_position(landing_table_path(settings))
-        if has_new_arrivals(settings, position, datetime.now(UTC)):
+        if has_new_arrivals_now(settings):
             print("new arrivals to land")
             return 0
         print("nothing new to land")

@@ -94,7 +94,7 @@ class MariaDB(Service):
             "--lock-wait-timeout=300",  # a blocked DDL fails with an error instead of waiting a year
         ]
 
-    def _socket_sql(self, sql: str) -> str:
+    def admin_sql(self, sql: str) -> str:
         """Run SQL as the OS user's socket-authenticated admin account (root when we are root)."""
         command = [
             self._binary("mariadb"),
@@ -110,7 +110,7 @@ class MariaDB(Service):
         return result.stdout
 
     def ping(self) -> str:
-        return self._socket_sql("SELECT VERSION();").strip()
+        return self.admin_sql("SELECT VERSION();").strip()
 
     def after_start(self) -> None:
         """Create the databases and accounts; re-applying passwords makes a config change take effect."""
@@ -141,7 +141,7 @@ class MariaDB(Service):
             f"USE {metastore};",
             resources.files("jobpulse.stack").joinpath("templates", "hive-metastore-transactions.sql").read_text(),
         ]
-        self._socket_sql("\n".join(statements))
+        self.admin_sql("\n".join(statements))
 
     def check(self) -> str:
         from jobpulse.clients import mysql_connect

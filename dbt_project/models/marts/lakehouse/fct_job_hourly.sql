@@ -53,8 +53,11 @@ aggregated as (
     select
         {{ grain | join(',\n        ') }},
         count_if(track_kind = 'click') as clicks,
-        coalesce(sum(case when track_kind = 'click' then bid end), 0) as spend_hour,
-        coalesce(round(avg(case when track_kind = 'click' then bid end), 2), 0) as bid_set,
+        {#- in exact decimals, so a cell's value never depends on the order Spark adds its bids in -#}
+        cast(coalesce(sum(case when track_kind = 'click' then cast(bid as decimal(20, 6)) end), 0) as double)
+            as spend_hour,
+        cast(coalesce(round(avg(case when track_kind = 'click' then cast(bid as decimal(20, 6)) end), 2), 0) as double)
+            as bid_set,
         count_if(track_kind = 'conversion') as conversion,
         count_if(track_kind = 'qualified') as qualified_application,
         count_if(track_kind = 'unqualified') as disqualified_application,

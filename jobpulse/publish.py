@@ -1,0 +1,86 @@
+"""Move the lakehouse marts' changed rows into MySQL, where the dbt-mysql models and Grafana read them.
+
+Every lakehouse mart row carries ``last_ingest_batch`` (the newest landing batch among its events); a cell
+recomputed by dbt always gets a newer one. The MySQL copy remembers the largest it holds, so a move reads
+only the rows recomputed since, through the Spark Thrift server, and upserts them in one MySQL transaction:
+a move that fails half-way commits nothing and the next one moves the same rows again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jobpulse.config import Settings
+
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A lakehouse mart and its MySQL copy (see jobpulse/migrations/mysql/V003__lakehouse_mirrors.sql)."""
+
+    lakehouse_table: str
+    mysql_table: str
+    columns: tuple[str, ...]
+
+
+COPIES = (
+    Copy(
+        "fct_job_hourly",
+        "job_hourly_facts",
+        (
+            "job_id", "dates", "hours", "publisher_id", "campaign_id", "group_id", "clicks", "spend_hour",
+            "bid_set", "conversion", "qualified_application", "disqualified_application", "last_ingest_batch",
+        ),
+    ),
+    Copy(
+        "fct_tracking_quality_daily",
+        "tracking_quality_daily",
+        (
+            "arrival_date", "deliveries", "events", "events_without_job", "events_unparseable_ts",
+            "events_unclassified_track", "last_ingest_batch",
+        ),
+    ),
+)  # fmt: skip
+
+
+def publish(settings: Settings) -> dict[str, int]:
+    """Copy every changed row of every mart; returns the rows moved per MySQL table."""
+    from pyhive import hive
+
+    from jobpulse.clients import mysql_connect
+    from jobpulse.migrations import _identifier
+
+    schema = _identifier(settings.dbt_lakehouse_schema)
+    lakehouse = hive.connect(host=settings.spark_thrift_host, port=settings.spark_thrift_port, username="jobpulse")
+    mysql = mysql_connect(settings, autocommit=False)
+    moved = {}
+    try:
+        read, write = lakehouse.cursor(), mysql.cursor()
+        for copy in COPIES:
+            write.execute(f"SELECT COALESCE(MAX(last_ingest_batch), -1) FROM {copy.mysql_table}")
+            (copied_through,) = write.fetchone()
+            read.execute(
+                f"SELECT {', '.join(copy.columns)} FROM {schema}.{copy.lakehouse_table} "
+                f"WHERE last_ingest_batch > %(batch)d",
+                {"batch": int(copied_through)},
+            )
+            upsert = (
+                f"INSERT INTO {copy.mysql_table} ({', '.join(copy.columns)}, updated_at) "
+                f"VALUES ({', '.join(['%s'] * len(copy.columns))}, NOW(6)) ON DUPLICATE KEY UPDATE "
+                + ", ".join(f"{column} = VALUES({column})" for column in copy.columns)
+                + ", updated_at = NOW(6)"
+            )
+            count = 0
+            while rows := read.fetchmany(CHUNK):
+                write.executemany(upsert, rows)
+                count += len(rows)
+            moved[copy.mysql_table] = count
+        mysql.commit()  # every copy at once: the marts stay consistent with each other
+    except BaseException:
+        mysql.rollback()
+        raise
+    finally:
+        mysql.close()
+        lakehouse.close()
+    return moved
