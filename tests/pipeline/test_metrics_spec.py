@@ -1,0 +1,207 @@
+"""The whole pipeline (`jobpulse run`) against the real stack, on small fixtures whose expected `events` rows
+are written out by hand from ../shared/spec/metrics.md.
+
+Runs in a namespace of its own (Kafka topic, Cassandra keyspace, lakehouse databases, MySQL database), with the
+test process, the ingest's JVM and the Spark SQL session of dbt all in time zones other than UTC: the hours
+come from the text of `ts` and must not shift.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from ingest.reference_data import reference_data
+from jobpulse import dbt
+from jobpulse.clients import cassandra_cluster, mysql_connect
+from jobpulse.config import Settings
+from jobpulse.migrations import ensure_topics, migrate
+from jobpulse.pipeline import run_once
+from jobpulse.stack import service
+from tests.ingest.conftest import new_create_time, produce
+
+COMPANY_OF_JOB_1 = 113  # from ingest.reference_data, checked below
+UNKNOWN_JOB = 999_999  # not in the job table: company_id null
+
+COLUMNS = (
+    "job_id", "dates", "hours", "publisher_id", "campaign_id", "group_id", "clicks", "spend_hour", "bid_set",
+    "conversion", "qualified_application", "disqualified_application", "company_id", "sources",
+)  # fmt: skip
+A = (1.0, date(2026, 11, 27), 23, 2.0, 201.0, 553.0)  # the grain of cell A, and so on
+B = (1.0, date(2026, 11, 27), 22, 2.0, 201.0, 553.0)
+C = (1.0, date(2026, 11, 28), 0, 2.0, 201.0, 553.0)
+D = (1.0, date(2026, 11, 28), 0, 0.0, 0.0, 0.0)
+E = (float(UNKNOWN_JOB), date(2026, 11, 28), 10, 3.0, 7.0, 8.0)
+F = (1.0, date(2026, 11, 20), 8, 5.0, 201.0, 553.0)
+
+
+def event(track: str | None, ts: str, *, job: float | None = 1, publisher: float | None = 2,
+          campaign: float | None = 201, group: float | None = 553, bid: float | None = 1.0,
+          create_time: str | None = None) -> bytes:  # fmt: skip
+    fields = {
+        "create_time": create_time or new_create_time(),
+        "job_id": job, "publisher_id": publisher, "campaign_id": campaign, "group_id": group, "bid": bid,
+        "custom_track": track, "ts": ts, "bn": "Chrome", "ua": "Mozilla/5.0",
+    }  # fmt: skip
+    return json.dumps(fields).encode()
+
+
+FIRST_CLICK = new_create_time()
+FIRST_CONVERSION = new_create_time()
+RUN_1 = [
+    # cell A: 2026-11-27 23h, job 1, publisher 2, campaign 201, group 553
+    event("click", "2026-11-27 23:59:59", bid=1.5, create_time=FIRST_CLICK),
+    event("click", "2026-11-27 23:59:59", bid=1.5, create_time=FIRST_CLICK),  # the same event twice in a run
+    event(" CLICK ", "2026-11-27T23:15:00.250", bid=0.5),  # case, spaces, a T and fractional seconds
+    event("click", "2026-11-27 23:00:00", bid=1.0),  # the first second of the hour
+    event("Conversion", "2026-11-27 23:10:00", create_time=FIRST_CONVERSION),
+    event("qualified", "2026-11-27 23:20:00"),
+    event("UnQualified ", "2026-11-27 23:30:00"),
+    event("alive", "2026-11-27 23:40:00"),  # not a counted kind
+    event("", "2026-11-27 23:40:01"),
+    event(None, "2026-11-27 23:40:02"),
+    # cell B: the last instant of the previous hour
+    event("click", "2026-11-27 22:59:59.999", bid=4.0),
+    # cell C: the first instant of the next day
+    event("click", "2026-11-28 00:00:00", bid=2.25),
+    event("conversion", " 2026-11-28 00:00:01 "),
+    # cell D: null publisher, campaign, group and bid become 0
+    event("click", "2026-11-28 00:30:00.999999", publisher=None, campaign=None, group=None, bid=None),
+    # cell E: a job the job table does not know
+    event("conversion", "2026-11-28 10:00:00", job=UNKNOWN_JOB, publisher=3, campaign=7, group=8),
+    # never counted: no job, a ts that does not parse, an impossible date
+    event("click", "2026-11-28 01:00:00", job=None),
+    event("click", "not a time"),
+    event("click", "2026-13-01 10:00:00"),
+]
+EXPECTED_1 = {
+    A: (3, 3.0, 1.0, 1, 1, 1, COMPANY_OF_JOB_1),
+    B: (1, 4.0, 4.0, 0, 0, 0, COMPANY_OF_JOB_1),
+    C: (1, 2.25, 2.25, 1, 0, 0, COMPANY_OF_JOB_1),
+    D: (1, 0.0, 0.0, 0, 0, 0, COMPANY_OF_JOB_1),
+    E: (0, 0.0, 0.0, 1, 0, 0, None),
+}
+RUN_2 = [
+    event("click", "2026-11-27 23:59:59", bid=1.5, create_time=FIRST_CLICK),  # delivered again, a run later
+    event("Conversion", "2026-11-27 23:10:00", create_time=FIRST_CONVERSION),
+    event("click", "2026-11-27 23:45:00", bid=2.0),  # late: cell A was aggregated in run 1
+    event("unqualified", "2026-11-20 08:00:00", publisher=5),  # a week late, a cell of its own
+]
+EXPECTED_2 = {
+    **EXPECTED_1,
+    A: (4, 5.0, 1.25, 1, 1, 1, COMPANY_OF_JOB_1),
+    F: (0, 0.0, 0.0, 0, 0, 1, COMPANY_OF_JOB_1),
+}
+
+
+@pytest.fixture(scope="module")
+def namespace(running_stack: Settings) -> Iterator[Settings]:
+    """Settings of a pipeline of the test's own, schemas migrated, in non-UTC time zones."""
+    suffix = uuid.uuid4().hex[:8]
+    settings = dataclasses.replace(
+        running_stack,
+        kafka_topic=f"test.metrics.{suffix}",
+        kafka_dlq_topic=f"test.metrics.{suffix}.dlq",
+        collector_group=f"test-metrics-{suffix}",
+        cassandra_keyspace=f"test_metrics_{suffix}",
+        lakehouse_database=f"test_lake_{suffix}",
+        dbt_lakehouse_schema=f"test_models_{suffix}",
+        mysql_database=f"test_dw_{suffix}",
+        ingest_safety_lag=1,
+    )
+    mariadb = service(settings, "mariadb")
+    mariadb.admin_sql(
+        f"CREATE DATABASE {settings.mysql_database} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;"
+        f"GRANT ALL PRIVILEGES ON {settings.mysql_database}.* TO '{settings.mysql_user}'@'%';"
+    )
+    saved_tz = os.environ.get("TZ")
+    os.environ.update(TZ="America/New_York", JOBPULSE_SPARK_SESSION_TIMEZONE="Asia/Ho_Chi_Minh")
+    time.tzset()
+    try:
+        migrate(settings, say=lambda message: None)
+        ensure_topics(settings, say=lambda message: None)
+        yield settings
+    finally:
+        os.environ.pop("JOBPULSE_SPARK_SESSION_TIMEZONE", None)
+        if saved_tz is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved_tz
+        time.tzset()
+        mariadb.admin_sql(f"DROP DATABASE IF EXISTS {settings.mysql_database};")
+        from pyhive import hive
+
+        cursor = hive.connect(host=settings.spark_thrift_host, port=settings.spark_thrift_port).cursor()
+        for database in (settings.lakehouse_database, settings.dbt_lakehouse_schema):
+            cursor.execute(f"DROP DATABASE IF EXISTS {database} CASCADE")
+        cluster = cassandra_cluster(settings)
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {settings.cassandra_keyspace}", timeout=60)
+        cluster.shutdown()
+
+
+def mart(settings: Settings) -> dict[tuple, tuple]:
+    """`events` as {grain: (metrics..., company_id)}, after checking every row's sources column."""
+    connection = mysql_connect(settings)
+    cursor = connection.cursor()
+    cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM events")
+    rows = cursor.fetchall()
+    connection.close()
+    assert {row[-1] for row in rows} <= {"Cassandra"}
+    return {tuple(row[:6]): tuple(row[6:13]) for row in rows}
+
+
+def update_times(settings: Settings) -> dict[tuple, object]:
+    connection = mysql_connect(settings)
+    cursor = connection.cursor()
+    cursor.execute("SELECT job_id, dates, hours, publisher_id, campaign_id, group_id, latest_update_time FROM events")
+    result = {tuple(row[:6]): row[6] for row in cursor.fetchall()}
+    connection.close()
+    return result
+
+
+def test_the_fixture_job_belongs_to_the_company_the_expectations_name():
+    assert reference_data().jobs[0].id == 1 and reference_data().jobs[0].company_id == COMPANY_OF_JOB_1
+    assert UNKNOWN_JOB not in {job.id for job in reference_data().jobs}
+
+
+def test_the_mart_follows_the_spec_run_after_run(namespace: Settings):
+    produce(namespace, RUN_1)
+    report = run_once(namespace, say=lambda message: None)
+    assert report.events_collected in (len(RUN_1) - 1, len(RUN_1))  # a repeat within one batch is written once
+    assert mart(namespace) == EXPECTED_1
+
+    connection = mysql_connect(namespace)
+    cursor = connection.cursor()
+    cursor.execute(
+        "SELECT SUM(events_without_job), SUM(events_unparseable_ts), SUM(events_unclassified_track) "
+        "FROM tracking_data_quality"
+    )
+    assert tuple(int(value) for value in cursor.fetchone()) == (1, 2, 3)
+    cursor.execute("SHOW COLUMNS FROM events")
+    assert tuple(row[0] for row in cursor.fetchall()) == (*COLUMNS, "latest_update_time")
+    connection.close()
+    first_writes = update_times(namespace)
+
+    produce(namespace, RUN_2)
+    run_once(namespace, say=lambda message: None)
+    assert mart(namespace) == EXPECTED_2
+    second_writes = update_times(namespace)
+    unchanged = [B, C, D, E]
+    assert [second_writes[cell] for cell in unchanged] == [first_writes[cell] for cell in unchanged]
+    assert second_writes[A] > first_writes[A]
+
+    report = run_once(namespace, say=lambda message: None)  # nothing new
+    assert (report.events_collected, report.events_landed, report.cells_changed) == (0, 0, 0)
+    assert mart(namespace) == EXPECTED_2
+    assert update_times(namespace) == second_writes
+
+    for target in (dbt.LAKEHOUSE, dbt.WAREHOUSE):
+        dbt.dbt(namespace, ["build", "--select", f"tag:{target}", "--full-refresh"], target)
+    assert mart(namespace) == EXPECTED_2
