@@ -52,6 +52,7 @@ bench: setup ## benchmarks against the local stack; JSON results in bench/result
 	$(JOBPULSE) stack up
 	$(BIN)/python -m bench.collector
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.pipeline
 
 lock: ## re-resolve requirements.txt and rewrite constraints.txt (the transitive lock)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

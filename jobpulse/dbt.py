@@ -63,3 +63,9 @@ def dbt(settings: Settings, command: list[str], target: str) -> object:
 def build(settings: Settings, target: str) -> object:
     """Models and tests of one target (its folders carry the target's tag)."""
     return dbt(settings, ["build", "--select", f"tag:{target}"], target)
+
+
+def parse(settings: Settings) -> Path:
+    """Write the manifest the Airflow DAGs render from (Cosmos' LoadMode.DBT_MANIFEST); no database is needed."""
+    dbt(settings, ["parse"], LAKEHOUSE)
+    return target_path(LAKEHOUSE) / "manifest.json"

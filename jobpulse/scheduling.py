@@ -1,0 +1,158 @@
+"""What the Airflow DAGs call: settings from Airflow connections, the Cosmos configuration of the dbt
+project, and the pipeline steps as plain functions (the DAG files only wire them).
+
+Connections (the same names in every deployment; `AIRFLOW_CONN_<ID>` URIs in the environment):
+
+- ``jobpulse_spark_thrift`` (type spark): the Spark Thrift server, for dbt on the lakehouse;
+- ``jobpulse_mysql`` (type mysql): the serving database, for dbt on MySQL and the publish step;
+- ``jobpulse_cassandra`` (type cassandra): the raw log, for the ingest.
+
+What a connection does not say (topics, database names, lags) comes from the JOBPULSE_* settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from jobpulse.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig
+
+SPARK_CONN, MYSQL_CONN, CASSANDRA_CONN = "jobpulse_spark_thrift", "jobpulse_mysql", "jobpulse_cassandra"
+
+
+def connection_uris(settings: Settings) -> dict[str, str]:
+    """`AIRFLOW_CONN_*` variables describing the stack of ``settings`` (what `make demo` exports)."""
+    password = quote(settings.mysql_password, safe="")
+    return {
+        f"AIRFLOW_CONN_{SPARK_CONN.upper()}": f"spark://{settings.spark_thrift_host}:{settings.spark_thrift_port}",
+        f"AIRFLOW_CONN_{MYSQL_CONN.upper()}": (
+            f"mysql://{quote(settings.mysql_user, safe='')}:{password}@{settings.mysql_host}:{settings.mysql_port}"
+            f"/{settings.mysql_database}"
+        ),
+        f"AIRFLOW_CONN_{CASSANDRA_CONN.upper()}": (
+            f"cassandra://{settings.cassandra_host}:{settings.cassandra_port}/{settings.cassandra_keyspace}"
+        ),
+    }
+
+
+def settings_from_connections() -> Settings:
+    """JOBPULSE_* settings, with hosts, ports and credentials taken from the Airflow connections that exist."""
+    from airflow.sdk import BaseHook
+
+    settings = load_settings()
+    overrides: dict[str, Any] = {}
+
+    def connection(conn_id: str) -> Any:
+        try:
+            return BaseHook.get_connection(conn_id)
+        except Exception:  # not defined here: keep the JOBPULSE_* settings
+            return None
+
+    if (spark := connection(SPARK_CONN)) is not None:
+        overrides.update(spark_thrift_host=spark.host, spark_thrift_port=spark.port or settings.spark_thrift_port)
+    if (mysql := connection(MYSQL_CONN)) is not None:
+        overrides.update(
+            mysql_host=mysql.host,
+            mysql_port=mysql.port or settings.mysql_port,
+            mysql_user=mysql.login,
+            mysql_password=mysql.password,
+            mysql_database=mysql.schema or settings.mysql_database,
+        )
+    if (cassandra := connection(CASSANDRA_CONN)) is not None:
+        overrides.update(
+            cassandra_host=cassandra.host,
+            cassandra_port=cassandra.port or settings.cassandra_port,
+            cassandra_keyspace=cassandra.schema or settings.cassandra_keyspace,
+        )
+    return dataclasses.replace(settings, **overrides)
+
+
+# -- Cosmos -----------------------------------------------------------------------------------------------------
+
+
+def dbt_project_config(settings: Settings) -> ProjectConfig:
+    from cosmos import ProjectConfig
+
+    from jobpulse.dbt import DBT_PROJECT, LAKEHOUSE, target_path
+
+    return ProjectConfig(
+        dbt_project_path=DBT_PROJECT,
+        manifest_path=target_path(LAKEHOUSE) / "manifest.json",
+        env_vars={  # names, not secrets: the sources' schemas
+            "JOBPULSE_LAKEHOUSE_DATABASE": settings.lakehouse_database,
+            "JOBPULSE_MYSQL_DATABASE": settings.mysql_database,
+        },
+    )
+
+
+def lakehouse_profile(settings: Settings) -> ProfileConfig:
+    from cosmos import ProfileConfig
+    from cosmos.profiles.spark.thrift import SparkThriftProfileMapping
+
+    return ProfileConfig(
+        profile_name="jobpulse",
+        target_name="lakehouse",
+        profile_mapping=SparkThriftProfileMapping(
+            conn_id=SPARK_CONN,
+            profile_args={"schema": settings.dbt_lakehouse_schema, "user": "jobpulse", "threads": 1},
+        ),
+    )
+
+
+def warehouse_profile(settings: Settings) -> ProfileConfig:
+    from cosmos import ProfileConfig
+    from cosmos.profiles.mysql.user_pass import MysqlUserPasswordProfileMapping
+
+    return ProfileConfig(
+        profile_name="jobpulse",
+        target_name="warehouse",
+        profile_mapping=MysqlUserPasswordProfileMapping(
+            conn_id=MYSQL_CONN,
+            profile_args={"schema": settings.mysql_database, "charset": "utf8mb4", "collation": "utf8mb4_general_ci"},
+        ),
+    )
+
+
+def execution_config() -> ExecutionConfig:
+    import sys
+
+    from cosmos import ExecutionConfig
+
+    return ExecutionConfig(dbt_executable_path=Path(sys.executable).parent / "dbt")
+
+
+# -- steps ------------------------------------------------------------------------------------------------------
+
+
+def has_new_data() -> bool:
+    """The cheap check that lets a run skip everything when nothing arrived (no Spark started)."""
+    from ingest.spark.ingest_job import has_new_arrivals_now
+
+    return has_new_arrivals_now(settings_from_connections())
+
+
+def ingest() -> int:
+    """Land the new arrivals; returns the rows landed."""
+    from ingest.spark.ingest_job import run
+
+    return sum(position.rows or 0 for position in run(settings_from_connections()))
+
+
+def publish() -> dict[str, int]:
+    from jobpulse.publish import publish as publish_marts
+
+    return publish_marts(settings_from_connections())
+
+
+def source_freshness() -> None:
+    """dbt's freshness checks of the lakehouse landing table and the MySQL copies; fails the task if stale."""
+    from jobpulse import dbt
+
+    settings = settings_from_connections()
+    dbt.dbt(settings, ["source", "freshness", "--select", "source:datalake"], dbt.LAKEHOUSE)
+    dbt.dbt(settings, ["source", "freshness", "--select", "source:warehouse.job_hourly_facts"], dbt.WAREHOUSE)

@@ -1,0 +1,82 @@
+"""
+### JobPulse pipeline
+
+Every minute: if anything new arrived in Cassandra's raw log, land it in the lakehouse, build and test the
+lakehouse dbt models, publish the changed facts to MySQL, build and test the MySQL models, then check source
+freshness. A run with nothing new is skipped at the first task. The collector (Kafka -> Cassandra) runs beside
+Airflow as a service, not as a task.
+
+Each step resumes from state committed with its data, so a failed run is completed by the next one.
+Connections: `jobpulse_spark_thrift`, `jobpulse_mysql`, `jobpulse_cassandra` (see jobpulse/scheduling.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, task
+from cosmos import DbtTaskGroup, RenderConfig
+from cosmos.constants import LoadMode
+
+from jobpulse import scheduling
+from jobpulse.config import load_settings
+
+settings = load_settings()
+
+
+@dag(
+    dag_id="jobpulse_pipeline",
+    doc_md=__doc__,
+    schedule=timedelta(minutes=1),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(minutes=20),
+    tags=["jobpulse", "pipeline"],
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(seconds=20),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=2),
+        "execution_timeout": timedelta(minutes=10),
+    },
+)
+def jobpulse_pipeline() -> None:
+    @task.short_circuit(execution_timeout=timedelta(minutes=1), retries=0)
+    def new_data_check() -> bool:
+        return scheduling.has_new_data()
+
+    @task
+    def ingest() -> int:
+        return scheduling.ingest()
+
+    lakehouse = DbtTaskGroup(
+        group_id="lakehouse",
+        project_config=scheduling.dbt_project_config(settings),
+        profile_config=scheduling.lakehouse_profile(settings),
+        execution_config=scheduling.execution_config(),
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=["tag:lakehouse"]),
+        operator_args={"install_deps": False, "execution_timeout": timedelta(minutes=10)},
+    )
+
+    @task
+    def publish() -> dict[str, int]:
+        return scheduling.publish()
+
+    warehouse = DbtTaskGroup(
+        group_id="warehouse",
+        project_config=scheduling.dbt_project_config(settings),
+        profile_config=scheduling.warehouse_profile(settings),
+        execution_config=scheduling.execution_config(),
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=["tag:warehouse"]),
+        operator_args={"install_deps": False, "execution_timeout": timedelta(minutes=10)},
+    )
+
+    @task(retries=0)
+    def source_freshness() -> None:
+        scheduling.source_freshness()
+
+    new_data_check() >> ingest() >> lakehouse >> publish() >> warehouse >> source_freshness()
+
+
+jobpulse_pipeline()
