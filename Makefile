@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 LINK_DIR ?= /usr/local/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status test bench lint format lock clean
+.PHONY: help setup up down status demo demo-down test bench lint format lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,6 +24,12 @@ setup: $(VENV)/.installed ## virtualenv, pinned packages, JVM artifacts, MariaDB
 	@if [ -w "$(LINK_DIR)" ] && { [ ! -e "$(LINK_DIR)/jobpulse" ] || [ -L "$(LINK_DIR)/jobpulse" ]; }; then \
 	  ln -sfn "$(CURDIR)/$(JOBPULSE)" "$(LINK_DIR)/jobpulse"; \
 	else echo "add $(CURDIR)/$(BIN) to PATH (or . $(VENV)/bin/activate) to use the jobpulse command"; fi
+
+demo: setup ## the whole system: stack, collector, simulator, Airflow (127.0.0.1:8080), dbt docs (:8081)
+	$(JOBPULSE) demo up
+
+demo-down: ## stop everything `make demo` started
+	@if [ -x $(JOBPULSE) ]; then $(JOBPULSE) demo down; fi
 
 up: setup ## start the local stack (Cassandra, Kafka, MariaDB, Spark Thrift server)
 	$(JOBPULSE) stack up

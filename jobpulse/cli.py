@@ -193,6 +193,19 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    """The whole system on this machine, or stop it."""
+    from jobpulse import demo
+
+    settings = load_settings()
+    if args.action == "down":
+        demo.down(settings)
+        return 0
+    demo.up(settings, rate=args.rate)
+    demo.wait_for_rows(settings, timeout=args.wait)
+    return 0
+
+
 def _config(args: argparse.Namespace) -> int:
     settings = load_settings()
     for name, option in OPTIONS.items():
@@ -267,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--port", type=int, default=8081)
     docs.add_argument("--generate-only", action="store_true")
     docs.set_defaults(run=_docs)
+
+    demo_parser = commands.add_parser("demo", help="the whole system: stack, collector, simulator, Airflow")
+    demo_parser.add_argument("action", choices=["up", "down"])
+    demo_parser.add_argument("--rate", type=float, default=20.0, help="simulated events per second")
+    demo_parser.add_argument("--wait", type=float, default=420.0, help="seconds to wait for the first rows")
+    demo_parser.set_defaults(run=_demo)
 
     commands.add_parser("status", help="the collector's counters and the ingest's position").set_defaults(run=_status)
 

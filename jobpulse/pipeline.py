@@ -25,7 +25,9 @@ class RunReport:
     events_dead_lettered: int = 0
     events_landed: int = 0
     cells_changed: int = 0
+    landed_through_batch: int | None = None
     step_seconds: dict[str, float] = field(default_factory=dict)
+    source: str = "cli"
 
     def lines(self) -> list[str]:
         steps = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.step_seconds.items())
@@ -37,18 +39,20 @@ class RunReport:
         ]
 
 
-def _record(settings: Settings, report: RunReport, status: str, error: str | None = None) -> None:
+def record(settings: Settings, report: RunReport, status: str, error: str | None = None) -> None:
+    """Write (or complete) the run's row in ``pipeline_runs``."""
     from jobpulse.clients import mysql_connect
 
     connection = mysql_connect(settings)
     try:
         connection.cursor().execute(
             "INSERT INTO pipeline_runs (run_id, started_at, finished_at, status, events_collected, "
-            "events_dead_lettered, events_landed, cells_changed, step_seconds, error) "
-            "VALUES (%s, %s, UTC_TIMESTAMP(6), %s, %s, %s, %s, %s, %s, %s) "
+            "events_dead_lettered, events_landed, cells_changed, step_seconds, error, landed_through_batch, source) "
+            "VALUES (%s, %s, UTC_TIMESTAMP(6), %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON DUPLICATE KEY UPDATE finished_at = VALUES(finished_at), status = VALUES(status), "
             "events_landed = VALUES(events_landed), cells_changed = VALUES(cells_changed), "
-            "step_seconds = VALUES(step_seconds), error = VALUES(error)",
+            "step_seconds = VALUES(step_seconds), error = VALUES(error), "
+            "landed_through_batch = VALUES(landed_through_batch)",
             (
                 report.run_id,
                 report.started_at.replace(tzinfo=None),
@@ -59,13 +63,38 @@ def _record(settings: Settings, report: RunReport, status: str, error: str | Non
                 report.cells_changed,
                 json.dumps(report.step_seconds),
                 error,
+                report.landed_through_batch,
+                report.source,
             ),
         )
     finally:
         connection.close()
 
 
-def _cells_changed(settings: Settings, since: datetime) -> int:
+def landed_through(settings: Settings) -> int | None:
+    """The landing table's newest batch (from its Delta log: no Spark)."""
+    from ingest.capture import read_position
+    from jobpulse.lakehouse import landing_table_path
+
+    position = read_position(landing_table_path(settings))
+    return position.batch if position else None
+
+
+def last_completed_batch(settings: Settings) -> int | None:
+    """The newest landing batch a successful run carried into `events`."""
+    from jobpulse.clients import mysql_connect
+
+    connection = mysql_connect(settings)
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT MAX(landed_through_batch) FROM pipeline_runs WHERE status = 'success'")
+        (batch,) = cursor.fetchone()
+        return None if batch is None else int(batch)
+    finally:
+        connection.close()
+
+
+def cells_changed_since(settings: Settings, since: datetime) -> int:
     from jobpulse.clients import mysql_connect
 
     connection = mysql_connect(settings)
@@ -85,6 +114,7 @@ def run_once(settings: Settings, say: Callable[[str], None] = print) -> RunRepor
     from jobpulse.publish import publish
 
     report = RunReport()
+    landed_before = landed_through(settings)
 
     def step(name: str, action: Callable[[], Any]) -> Any:
         say(f"{name} ...")
@@ -107,9 +137,11 @@ def run_once(settings: Settings, say: Callable[[str], None] = print) -> RunRepor
         say(f"published: {moved}")
         warehouse_started = datetime.now(UTC)
         step("dbt warehouse", lambda: dbt.build(settings, dbt.WAREHOUSE))
-        report.cells_changed = _cells_changed(settings, warehouse_started)
+        report.cells_changed = cells_changed_since(settings, warehouse_started)
+        report.landed_through_batch = landed_through(settings)
     except BaseException as error:
-        _record(settings, report, "failed", f"{type(error).__name__}: {error}")
+        report.landed_through_batch = landed_before
+        record(settings, report, "failed", f"{type(error).__name__}: {error}")
         raise
-    _record(settings, report, "success")
+    record(settings, report, "success")
     return report

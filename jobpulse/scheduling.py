@@ -13,6 +13,7 @@ What a connection does not say (topics, database names, lags) comes from the JOB
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -130,10 +131,17 @@ def execution_config() -> ExecutionConfig:
 
 
 def has_new_data() -> bool:
-    """The cheap check that lets a run skip everything when nothing arrived (no Spark started)."""
+    """The cheap check (no Spark) that lets a run skip everything: nothing new arrived in the raw log, and
+    everything landed so far has been carried into `events` by a successful run (else a run that failed
+    half-way would never be completed until new events came)."""
     from ingest.spark.ingest_job import has_new_arrivals_now
+    from jobpulse.pipeline import landed_through, last_completed_batch
 
-    return has_new_arrivals_now(settings_from_connections())
+    settings = settings_from_connections()
+    if has_new_arrivals_now(settings):
+        return True
+    landed = landed_through(settings)
+    return landed is not None and landed != last_completed_batch(settings)
 
 
 def ingest() -> int:
@@ -156,3 +164,15 @@ def source_freshness() -> None:
     settings = settings_from_connections()
     dbt.dbt(settings, ["source", "freshness", "--select", "source:datalake"], dbt.LAKEHOUSE)
     dbt.dbt(settings, ["source", "freshness", "--select", "source:warehouse.job_hourly_facts"], dbt.WAREHOUSE)
+
+
+def record_run(run_id: str, started_at: datetime, events_landed: int) -> None:
+    """The scheduled run's row in `pipeline_runs` (what the pipeline-health dashboard reads)."""
+    from jobpulse.pipeline import RunReport, cells_changed_since, landed_through, record
+
+    settings = settings_from_connections()
+    report = RunReport(run_id=run_id, started_at=started_at, events_landed=events_landed, source="airflow")
+    report.cells_changed = cells_changed_since(settings, started_at)
+    report.landed_through_batch = landed_through(settings)
+    report.step_seconds = {"total": round((datetime.now(UTC) - started_at).total_seconds(), 2)}
+    record(settings, report, "success")

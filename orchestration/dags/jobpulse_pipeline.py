@@ -2,9 +2,9 @@
 ### JobPulse pipeline
 
 Every minute: if anything new arrived in Cassandra's raw log, land it in the lakehouse, build and test the
-lakehouse dbt models, publish the changed facts to MySQL, build and test the MySQL models, then check source
-freshness. A run with nothing new is skipped at the first task. The collector (Kafka -> Cassandra) runs beside
-Airflow as a service, not as a task.
+lakehouse dbt models, publish the changed facts to MySQL, build and test the MySQL models, record the run,
+then check source freshness. A run with nothing new (and nothing left unfinished by an earlier run) is skipped
+at the first task. The collector (Kafka -> Cassandra) runs beside Airflow as a service, not as a task.
 
 Each step resumes from state committed with its data, so a failed run is completed by the next one.
 Connections: `jobpulse_spark_thrift`, `jobpulse_mysql`, `jobpulse_cassandra` (see jobpulse/scheduling.py).
@@ -72,11 +72,17 @@ def jobpulse_pipeline() -> None:
         operator_args={"install_deps": False, "execution_timeout": timedelta(minutes=10)},
     )
 
+    @task
+    def record_run(events_landed: int, dag_run=None) -> None:  # noqa: ANN001 - Airflow passes its DagRun
+        scheduling.record_run(dag_run.run_id, dag_run.start_date, events_landed)
+
     @task(retries=0)
     def source_freshness() -> None:
         scheduling.source_freshness()
 
-    new_data_check() >> ingest() >> lakehouse >> publish() >> warehouse >> source_freshness()
+    landed = ingest()
+    new_data_check() >> landed >> lakehouse >> publish() >> warehouse
+    warehouse >> record_run(landed) >> source_freshness()
 
 
 jobpulse_pipeline()

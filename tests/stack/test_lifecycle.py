@@ -16,9 +16,10 @@ pytestmark = [pytest.mark.stack_lifecycle, pytest.mark.usefixtures("running_stac
 def stack_processes(settings: Settings) -> list[psutil.Process]:
     """Every process whose command line names the stack's state folder: what `down` must leave none of."""
     marker = str(settings.state_dir)
+    ours = {child.pid for child in psutil.Process().children(recursive=True)}  # e.g. this run's own Spark JVM
     found = []
     for proc in psutil.process_iter(["cmdline"]):
-        if any(marker in part for part in proc.info["cmdline"] or []):
+        if proc.pid not in ours and any(marker in part for part in proc.info["cmdline"] or []):
             found.append(proc)
     return found
 

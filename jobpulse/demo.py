@@ -1,0 +1,154 @@
+"""`make demo`: the whole system working on this machine. The local stack, the collector and a steady simulator
+as services, Airflow in standalone mode running the `jobpulse_pipeline` DAG every minute, and the dbt docs site.
+`make demo-down` stops every process it started, by PID file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from jobpulse.config import PROJECT_ROOT, Settings
+from jobpulse.stack.process import ManagedProcess, ServiceError, wait_until
+
+AIRFLOW_PORT = 8080
+DOCS_PORT = 8081
+DAG_ID = "jobpulse_pipeline"
+
+
+def _process(settings: Settings, name: str) -> ManagedProcess:
+    return ManagedProcess(
+        name=name,
+        pid_file=settings.state_dir / "run" / f"{name}.pid",
+        log_file=settings.state_dir / "logs" / f"{name}.log",
+    )
+
+
+def airflow_home(settings: Settings) -> Path:
+    return settings.state_dir / "airflow"
+
+
+def airflow_environment(settings: Settings) -> dict[str, str]:
+    """Airflow configured for this machine: two cores, no examples, no telemetry, the stack's connections."""
+    from jobpulse.dbt import LAKEHOUSE, target_path
+    from jobpulse.scheduling import connection_uris
+
+    return {
+        **os.environ,
+        **connection_uris(settings),
+        "AIRFLOW_HOME": str(airflow_home(settings)),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "orchestration" / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(AIRFLOW_PORT),
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "AIRFLOW__COSMOS__DBT_DOCS_DIR": str(target_path(LAKEHOUSE)),
+        "NO_PROXY": "*",
+    }
+
+
+def _airflow(settings: Settings, *arguments: str) -> str:
+    import subprocess
+
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), *arguments],
+        env=airflow_environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        raise ServiceError(f"airflow {' '.join(arguments)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def _http_ok(url: str) -> None:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        if response.status != 200:
+            raise ServiceError(f"{url} answered {response.status}")
+
+
+def _start(process: ManagedProcess, command: list[str], env: dict[str, str], say: Callable[[str], None]) -> None:
+    if process.pid is None:
+        process.start(command, env=env, cwd=PROJECT_ROOT)
+        say(f"{process.name}: started (PID {process.pid}), log {process.log_file}")
+
+
+def up(settings: Settings, *, rate: float, say: Callable[[str], None] = print) -> None:
+    from jobpulse import dbt, stack
+
+    stack.up(settings, say=say)
+    dbt.parse(settings)
+    dbt.dbt(settings, ["docs", "generate"], dbt.LAKEHOUSE)
+    jobpulse = [sys.executable, "-m", "jobpulse.cli"]
+    env = dict(os.environ)
+    _start(_process(settings, "collector"), [*jobpulse, "collect"], env, say)
+    _start(_process(settings, "simulator"), [*jobpulse, "simulate", "--rate", str(rate), "--quiet"], env, say)
+    docs = _process(settings, "dbt-docs")
+    _start(docs, [sys.executable, "-m", "http.server", str(DOCS_PORT), "--bind", "127.0.0.1",
+                  "--directory", str(dbt.target_path(dbt.LAKEHOUSE))], env, say)  # fmt: skip
+
+    airflow = _process(settings, "airflow")
+    if airflow.pid is None:
+        _airflow(settings, "db", "migrate")
+        _start(
+            airflow, [str(Path(sys.executable).parent / "airflow"), "standalone"], airflow_environment(settings), say
+        )
+    wait_until(lambda: _http_ok(f"http://127.0.0.1:{AIRFLOW_PORT}/api/v2/monitor/health"), process=airflow, timeout=240)
+    wait_until(lambda: _airflow(settings, "dags", "unpause", DAG_ID), process=airflow, timeout=240, interval=5)
+    say(f"Airflow:   http://127.0.0.1:{AIRFLOW_PORT}  (user admin, password in {_password_file(settings)})")
+    say(f"dbt docs:  http://127.0.0.1:{DOCS_PORT}")
+    say(f"DAG {DAG_ID} unpaused: it runs every minute; `make demo-down` stops everything")
+
+
+def _password_file(settings: Settings) -> Path:
+    return airflow_home(settings) / "simple_auth_manager_passwords.json.generated"
+
+
+def wait_for_rows(settings: Settings, timeout: float, say: Callable[[str], None] = print) -> None:
+    """Wait until `events` has rows, then show a few of them."""
+    from jobpulse.clients import mysql_connect
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        connection = mysql_connect(settings)
+        cursor = connection.cursor()
+        try:
+            cursor.execute(
+                "SELECT job_id, dates, hours, publisher_id, clicks, spend_hour, conversion, company_id, "
+                "latest_update_time FROM events ORDER BY latest_update_time DESC, clicks DESC LIMIT 5"
+            )
+            rows = cursor.fetchall()
+        except Exception:  # the table appears with the first successful run
+            rows = []
+        finally:
+            connection.close()
+        if rows:
+            say("latest rows of data_warehouse.events:")
+            for row in rows:
+                say("  " + json.dumps([str(value) for value in row]))
+            return
+        time.sleep(10)
+    say(f"no rows in events after {timeout:.0f}s yet: see the Airflow UI and .stack/logs/airflow.log")
+
+
+def down(settings: Settings, say: Callable[[str], None] = print) -> None:
+    from jobpulse import stack
+
+    for name in ("airflow", "simulator", "collector", "dbt-docs"):
+        process = _process(settings, name)
+        pid = process.pid
+        if process.stop(timeout=30):
+            say(f"{name}: stopped (PID {pid})")
+    stack.down(settings, say=say)
