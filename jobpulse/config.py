@@ -65,6 +65,7 @@ OPTIONS: dict[str, Option] = {
     "dbt_lakehouse_schema": Option(
         "JOBPULSE_DBT_LAKEHOUSE_SCHEMA", "lakehouse", "lakehouse database of the dbt models"
     ),
+    "task_retries": Option("JOBPULSE_TASK_RETRIES", "2", "retries of a failed Airflow task (with backoff)"),
     "spark_thrift_host": Option("JOBPULSE_SPARK_THRIFT_HOST", "127.0.0.1", "Spark Thrift server address"),
     "spark_thrift_port": Option("JOBPULSE_SPARK_THRIFT_PORT", "10000", "Spark Thrift server port"),
     "spark_driver_memory": Option("JOBPULSE_SPARK_DRIVER_MEMORY", "2g", "driver memory of Spark processes"),
@@ -107,6 +108,7 @@ class Settings:
     lakehouse_database: str
     ingest_safety_lag: int
     dbt_lakehouse_schema: str
+    task_retries: int
     spark_thrift_host: str
     spark_thrift_port: int
     spark_driver_memory: str

@@ -84,6 +84,7 @@ def dbt_project_config(settings: Settings) -> ProjectConfig:
     return ProjectConfig(
         dbt_project_path=DBT_PROJECT,
         manifest_path=target_path(LAKEHOUSE) / "manifest.json",
+        install_dbt_deps=False,  # the project has no packages (dbt Hub is out of reach)
         env_vars={  # names, not secrets: the sources' schemas
             "JOBPULSE_LAKEHOUSE_DATABASE": settings.lakehouse_database,
             "JOBPULSE_MYSQL_DATABASE": settings.mysql_database,

@@ -34,7 +34,7 @@ settings = load_settings()
     dagrun_timeout=timedelta(minutes=20),
     tags=["jobpulse", "pipeline"],
     default_args={
-        "retries": 2,
+        "retries": settings.task_retries,
         "retry_delay": timedelta(seconds=20),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=2),
@@ -56,7 +56,7 @@ def jobpulse_pipeline() -> None:
         profile_config=scheduling.lakehouse_profile(settings),
         execution_config=scheduling.execution_config(),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=["tag:lakehouse"]),
-        operator_args={"install_deps": False, "execution_timeout": timedelta(minutes=10)},
+        operator_args={"execution_timeout": timedelta(minutes=10)},
     )
 
     @task
@@ -69,7 +69,7 @@ def jobpulse_pipeline() -> None:
         profile_config=scheduling.warehouse_profile(settings),
         execution_config=scheduling.execution_config(),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=["tag:warehouse"]),
-        operator_args={"install_deps": False, "execution_timeout": timedelta(minutes=10)},
+        operator_args={"execution_timeout": timedelta(minutes=10)},
     )
 
     @task

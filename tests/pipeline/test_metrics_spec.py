@@ -8,11 +8,9 @@ come from the text of `ts` and must not shift.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date
 
@@ -20,12 +18,11 @@ import pytest
 
 from ingest.reference_data import reference_data
 from jobpulse import dbt
-from jobpulse.clients import cassandra_cluster, mysql_connect
+from jobpulse.clients import mysql_connect
 from jobpulse.config import Settings
-from jobpulse.migrations import ensure_topics, migrate
 from jobpulse.pipeline import run_once
-from jobpulse.stack import service
 from tests.ingest.conftest import new_create_time, produce
+from tests.pipeline.namespace import isolated_pipeline
 
 COMPANY_OF_JOB_1 = 113  # from ingest.reference_data, checked below
 UNKNOWN_JOB = 999_999  # not in the job table: company_id null
@@ -103,47 +100,19 @@ EXPECTED_2 = {
 
 @pytest.fixture(scope="module")
 def namespace(running_stack: Settings) -> Iterator[Settings]:
-    """Settings of a pipeline of the test's own, schemas migrated, in non-UTC time zones."""
-    suffix = uuid.uuid4().hex[:8]
-    settings = dataclasses.replace(
-        running_stack,
-        kafka_topic=f"test.metrics.{suffix}",
-        kafka_dlq_topic=f"test.metrics.{suffix}.dlq",
-        collector_group=f"test-metrics-{suffix}",
-        cassandra_keyspace=f"test_metrics_{suffix}",
-        lakehouse_database=f"test_lake_{suffix}",
-        dbt_lakehouse_schema=f"test_models_{suffix}",
-        mysql_database=f"test_dw_{suffix}",
-        ingest_safety_lag=1,
-    )
-    mariadb = service(settings, "mariadb")
-    mariadb.admin_sql(
-        f"CREATE DATABASE {settings.mysql_database} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;"
-        f"GRANT ALL PRIVILEGES ON {settings.mysql_database}.* TO '{settings.mysql_user}'@'%';"
-    )
-    saved_tz = os.environ.get("TZ")
-    os.environ.update(TZ="America/New_York", JOBPULSE_SPARK_SESSION_TIMEZONE="Asia/Ho_Chi_Minh")
-    time.tzset()
-    try:
-        migrate(settings, say=lambda message: None)
-        ensure_topics(settings, say=lambda message: None)
-        yield settings
-    finally:
-        os.environ.pop("JOBPULSE_SPARK_SESSION_TIMEZONE", None)
-        if saved_tz is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = saved_tz
+    with isolated_pipeline(running_stack, "metrics") as settings:
+        saved_tz = os.environ.get("TZ")
+        os.environ.update(TZ="America/New_York", JOBPULSE_SPARK_SESSION_TIMEZONE="Asia/Ho_Chi_Minh")
         time.tzset()
-        mariadb.admin_sql(f"DROP DATABASE IF EXISTS {settings.mysql_database};")
-        from pyhive import hive
-
-        cursor = hive.connect(host=settings.spark_thrift_host, port=settings.spark_thrift_port).cursor()
-        for database in (settings.lakehouse_database, settings.dbt_lakehouse_schema):
-            cursor.execute(f"DROP DATABASE IF EXISTS {database} CASCADE")
-        cluster = cassandra_cluster(settings)
-        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {settings.cassandra_keyspace}", timeout=60)
-        cluster.shutdown()
+        try:
+            yield settings
+        finally:
+            os.environ.pop("JOBPULSE_SPARK_SESSION_TIMEZONE", None)
+            if saved_tz is None:
+                os.environ.pop("TZ", None)
+            else:
+                os.environ["TZ"] = saved_tz
+            time.tzset()
 
 
 def mart(settings: Settings) -> dict[tuple, tuple]:

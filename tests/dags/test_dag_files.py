@@ -1,0 +1,55 @@
+"""The DAG files: they import cleanly, and the pipeline's task graph reads like the pipeline."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+
+from jobpulse.config import PROJECT_ROOT
+
+
+def test_every_dag_file_imports_without_errors_or_warnings_from_our_code(manifest):
+    from airflow.dag_processing.dagbag import DagBag
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bag = DagBag(dag_folder=str(PROJECT_ROOT / "orchestration" / "dags"))
+    assert bag.import_errors == {}
+    ours = [w for w in caught if any(part in str(w.filename) for part in ("/orchestration/", "/jobpulse/", "/ingest/"))]
+    assert ours == [], [str(w.message) for w in ours]
+    assert "jobpulse_pipeline" in bag.dags
+
+
+def test_every_dag_has_tags_retries_and_timeouts(dagbag):
+    for dag in dagbag.dags.values():
+        assert dag.tags, dag.dag_id
+        assert dag.max_active_runs == 1 and dag.catchup is False, dag.dag_id
+        for task in dag.tasks:
+            assert task.execution_timeout is not None and task.execution_timeout <= timedelta(minutes=30), task
+        assert any(task.retries > 0 for task in dag.tasks), dag.dag_id
+
+
+def test_the_pipeline_runs_every_minute_in_the_pipeline_order(dagbag):
+    dag = dagbag.dags["jobpulse_pipeline"]
+    assert dag.timetable.delta == timedelta(minutes=1)
+
+    def downstream(task_id: str) -> set[str]:
+        return dag.task_dict[task_id].downstream_task_ids
+
+    assert downstream("new_data_check") == {"ingest"}
+    lakehouse = {task_id for task_id in dag.task_dict if task_id.startswith("lakehouse.")}
+    warehouse = {task_id for task_id in dag.task_dict if task_id.startswith("warehouse.")}
+    # ingest also feeds record_run the number of rows it landed
+    assert downstream("ingest") - {"record_run"} <= lakehouse and downstream("ingest") & lakehouse
+    assert "publish" in set().union(*(downstream(task_id) for task_id in lakehouse))
+    assert downstream("publish") <= warehouse and downstream("publish")
+    assert "record_run" in set().union(*(downstream(task_id) for task_id in warehouse))
+    assert downstream("record_run") == {"source_freshness"}
+
+    order = [task.task_id for task in dag.topological_sort()]
+    staged, classified, facts = (
+        order.index(f"lakehouse.{model}.run")
+        for model in ("stg_datalake__tracking", "int_tracking__classified", "fct_job_hourly")
+    )
+    assert staged < classified < facts < order.index("publish") < order.index("warehouse.events.run")
+    assert order.index("warehouse.events.run") < order.index("warehouse.events.test") < order.index("record_run")
