@@ -21,7 +21,7 @@ from urllib.parse import quote
 from jobpulse.config import Settings, load_settings
 
 if TYPE_CHECKING:
-    from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig
+    from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 
 SPARK_CONN, MYSQL_CONN, CASSANDRA_CONN = "jobpulse_spark_thrift", "jobpulse_mysql", "jobpulse_cassandra"
 
@@ -118,6 +118,15 @@ def warehouse_profile(settings: Settings) -> ProfileConfig:
             profile_args={"schema": settings.mysql_database, "charset": "utf8mb4", "collation": "utf8mb4_general_ci"},
         ),
     )
+
+
+def render_config(selector: str) -> RenderConfig:
+    """Render the selected models from the prebuilt manifest (no dbt call at DAG parse time). A test spanning
+    two models (a reconciliation) runs in a task of its own after both, not with the first one's tests."""
+    from cosmos import RenderConfig
+    from cosmos.constants import LoadMode
+
+    return RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=[selector], should_detach_multiple_parents_tests=True)
 
 
 def execution_config() -> ExecutionConfig:

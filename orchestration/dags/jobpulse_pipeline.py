@@ -15,8 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
-from cosmos import DbtTaskGroup, RenderConfig
-from cosmos.constants import LoadMode
+from cosmos import DbtTaskGroup
 
 from jobpulse import scheduling
 from jobpulse.config import load_settings
@@ -55,7 +54,7 @@ def jobpulse_pipeline() -> None:
         project_config=scheduling.dbt_project_config(settings),
         profile_config=scheduling.lakehouse_profile(settings),
         execution_config=scheduling.execution_config(),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=["tag:lakehouse"]),
+        render_config=scheduling.render_config("tag:lakehouse"),
         operator_args={"execution_timeout": timedelta(minutes=10)},
     )
 
@@ -68,7 +67,7 @@ def jobpulse_pipeline() -> None:
         project_config=scheduling.dbt_project_config(settings),
         profile_config=scheduling.warehouse_profile(settings),
         execution_config=scheduling.execution_config(),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=["tag:warehouse"]),
+        render_config=scheduling.render_config("tag:warehouse"),
         operator_args={"execution_timeout": timedelta(minutes=10)},
     )
 

@@ -1,0 +1,135 @@
+"""`airflow dags test jobpulse_pipeline` against the local stack: the DAG lands simulated events and leaves
+`events` equal to a from-scratch recomputation; with nothing new it skips; when MySQL is down it fails
+visibly, and the next run after recovery catches up exactly.
+
+Runs in a pipeline namespace of its own (tests/pipeline/namespace.py); Airflow gets it as AIRFLOW_CONN_*
+connections plus the JOBPULSE_* names, exactly as a deployment would."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from ingest.collector import Collector
+from ingest.reference_data import reference_data
+from ingest.simulator import Simulator, encode
+from jobpulse import stack
+from jobpulse.clients import mysql_connect
+from jobpulse.config import OPTIONS, Settings
+from jobpulse.scheduling import connection_uris
+from tests.dags.conftest import AIRFLOW_HOME
+from tests.ingest.conftest import produce
+from tests.pipeline.namespace import isolated_pipeline
+from tests.pipeline.spec_oracle import expected_events
+
+DAG_ID = "jobpulse_pipeline"
+
+pytestmark = pytest.mark.stack_lifecycle  # it stops MariaDB: run after every other test
+
+
+@pytest.fixture(scope="module")
+def pipeline(running_stack: Settings, manifest: Path) -> Iterator[Settings]:
+    with isolated_pipeline(running_stack, "dag") as settings:
+        airflow(settings, "db", "migrate")
+        yield settings
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    env = {**os.environ, **connection_uris(settings), "JOBPULSE_TASK_RETRIES": "0"}
+    for name, option in OPTIONS.items():
+        env[option.env] = str(getattr(settings, name))
+    return env
+
+
+def airflow(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), *arguments],
+        env=environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def dag_test(settings: Settings, logical_date: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """Run the DAG once; return the process and the state of each of its tasks in that run."""
+    result = airflow(settings, "dags", "test", DAG_ID, logical_date)
+    with sqlite3.connect(AIRFLOW_HOME / "airflow.db") as database:
+        rows = database.execute(
+            "SELECT ti.task_id, ti.state FROM task_instance ti "
+            "JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id "
+            "WHERE ti.dag_id = ? AND dr.logical_date = (SELECT MAX(logical_date) FROM dag_run WHERE dag_id = ?)",
+            (DAG_ID, DAG_ID),
+        ).fetchall()
+    return result, dict(rows)
+
+
+def simulate_and_collect(settings: Settings, count: int, seed: int) -> list[dict]:
+    """Events into Kafka and through the collector (which runs beside Airflow, not in the DAG)."""
+    events = list(itertools.islice(Simulator(seed=seed, start=datetime(2026, 11, 27, 22, 30), rate=5).events(), count))
+    produce(settings, [encode(event) for event in events])
+    Collector(settings).run(drain=True)
+    return events
+
+
+def mart(settings: Settings) -> dict[tuple, tuple]:
+    connection = mysql_connect(settings)
+    cursor = connection.cursor()
+    cursor.execute(
+        "SELECT job_id, dates, hours, publisher_id, campaign_id, group_id, clicks, spend_hour, bid_set, "
+        "conversion, qualified_application, disqualified_application, company_id FROM events"
+    )
+    rows = {tuple(row[:6]): tuple(row[6:]) for row in cursor.fetchall()}
+    connection.close()
+    return rows
+
+
+def company_of_job() -> dict[int, int]:
+    return {job.id: job.company_id for job in reference_data().jobs}
+
+
+def test_scheduled_runs_land_skip_fail_visibly_and_catch_up(pipeline: Settings):
+    first = simulate_and_collect(pipeline, 1500, seed=21)
+    result, states = dag_test(pipeline, "2026-11-28T00:00:00+00:00")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert states["new_data_check"] == "success" and states["record_run"] == "success"
+    assert mart(pipeline) == expected_events(first, company_of_job())
+
+    result, states = dag_test(pipeline, "2026-11-28T00:01:00+00:00")  # nothing new
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert states["new_data_check"] == "success"
+    assert {state for task_id, state in states.items() if task_id != "new_data_check"} == {"skipped"}
+
+    second = simulate_and_collect(pipeline, 500, seed=22)
+    mariadb = stack.service(pipeline, "mariadb")
+    mariadb.process.stop()
+    try:
+        result, states = dag_test(pipeline, "2026-11-28T00:02:00+00:00")
+        assert result.returncode != 0, "a run with MySQL (and the metastore it holds) down must fail"
+        assert "failed" in states.values()
+    finally:
+        stack.up(pipeline, say=lambda message: None)
+    with sqlite3.connect(AIRFLOW_HOME / "airflow.db") as database:
+        (failed,) = database.execute(
+            "SELECT COUNT(*) FROM dag_run WHERE dag_id = ? AND state = 'failed'", (DAG_ID,)
+        ).fetchone()
+    assert failed == 1
+
+    result, states = dag_test(pipeline, "2026-11-28T00:03:00+00:00")  # nothing new arrived: it catches up
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert states["publish"] == "success"
+    assert mart(pipeline) == expected_events(first + second, company_of_job())
+
+    connection = mysql_connect(pipeline)
+    cursor = connection.cursor()
+    cursor.execute("SELECT source, status FROM pipeline_runs ORDER BY started_at")
+    assert [row for row in cursor.fetchall() if row[0] == "airflow"] == [("airflow", "success")] * 2
+    connection.close()
