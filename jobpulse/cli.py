@@ -7,6 +7,7 @@ import logging
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 from jobpulse.config import OPTIONS, load_settings
 
@@ -206,6 +207,15 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    """Draw the dashboards' main panels to PNG files, from the dashboards' own SQL."""
+    from jobpulse import report
+
+    for path in report.write(load_settings(), args.out, start=args.start, end=args.end):
+        print(path)
+    return 0
+
+
 def _config(args: argparse.Namespace) -> int:
     settings = load_settings()
     for name, option in OPTIONS.items():
@@ -286,6 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo_parser.add_argument("--rate", type=float, default=20.0, help="simulated events per second")
     demo_parser.add_argument("--wait", type=float, default=420.0, help="seconds to wait for the first rows")
     demo_parser.set_defaults(run=_demo)
+
+    report = commands.add_parser("report", help="draw the Grafana dashboards' main panels to PNG files")
+    report.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: report/)")
+    report.add_argument("--from", dest="start", type=_timestamp, help="range start, UTC (default: --to minus 7 days)")
+    report.add_argument(
+        "--to", dest="end", type=_timestamp, help="range end, UTC (default: after the newest data; now for runs)"
+    )
+    report.set_defaults(run=_report)
 
     commands.add_parser("status", help="the collector's counters and the ingest's position").set_defaults(run=_status)
 
