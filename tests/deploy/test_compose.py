@@ -104,3 +104,24 @@ def test_grafana_mounts_the_provisioning_and_dashboards(resolved: dict):
 def test_no_secret_is_written_into_the_compose_file():
     text = COMPOSE.read_text()
     assert not re.search(r"(?i)password:\s*(?!\$\{)\S", text), "passwords must come from the env file"
+
+
+def test_grafana_provisioning_resolves_in_the_compose_deployment(resolved: dict):
+    """Every $VARIABLE the provisioning files read is in Grafana's environment; the data source points at the
+    MySQL service; the dashboard provider reads the folder the dashboards are mounted at."""
+    grafana = resolved["services"]["grafana"]
+    provisioning = PROJECT_ROOT / "grafana" / "provisioning"
+    referenced = {
+        name
+        for path in provisioning.rglob("*.yaml")
+        for name in re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", path.read_text())
+    }
+    assert referenced, "the data source takes its credentials from the environment"
+    assert referenced <= set(grafana["environment"]), f"missing in Grafana's environment: {referenced}"
+    (source,) = yaml.safe_load((provisioning / "datasources" / "mysql.yaml").read_text())["datasources"]
+    host, port = source["url"].split(":")
+    assert host in resolved["services"] and port == "3306"
+    assert "mysql" in grafana["depends_on"]
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "jobpulse.yaml").read_text())["providers"]
+    targets = {target: Path(origin) for _, origin, target in mounts(grafana)}
+    assert targets[provider["options"]["path"]] == PROJECT_ROOT / "grafana" / "dashboards"
