@@ -172,10 +172,19 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """One end-to-end micro-batch."""
+    """One end-to-end micro-batch (and a reprocess of event dates, if asked)."""
     from jobpulse.pipeline import run_once
+    from jobpulse.reprocessing import DateRange
 
-    report = run_once(load_settings())
+    reprocess = None
+    if args.reprocess:
+        if len(args.reprocess) > 2:
+            raise SystemExit("jobpulse run: --reprocess takes a first and an optional last date")
+        try:
+            reprocess = DateRange.parse(*args.reprocess)
+        except ValueError as error:
+            raise SystemExit(f"jobpulse run: {error}") from None
+    report = run_once(load_settings(), reprocess=reprocess)
     for line in report.lines():
         print(line)
     return 0
@@ -282,9 +291,14 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_job.add_arguments(ingest)
     ingest.set_defaults(run=_ingest)
 
-    commands.add_parser("run", help="one end-to-end micro-batch: collect, ingest, dbt, publish, dbt").set_defaults(
-        run=_run
+    run = commands.add_parser("run", help="one end-to-end micro-batch: collect, ingest, dbt, publish, dbt")
+    run.add_argument(
+        "--reprocess",
+        nargs="+",
+        metavar="DATE",
+        help="also rebuild the event dates FIRST [LAST] (YYYY-MM-DD, inclusive) from the raw log",
     )
+    run.set_defaults(run=_run)
 
     docs = commands.add_parser("docs", help="generate and serve the dbt docs site")
     docs.add_argument("--port", type=int, default=8081)

@@ -6,6 +6,7 @@ away dbt's partial parse of the other.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,9 +61,10 @@ def dbt(settings: Settings, command: list[str], target: str) -> object:
     return result.result
 
 
-def build(settings: Settings, target: str) -> object:
+def build(settings: Settings, target: str, variables: dict[str, str] | None = None) -> object:
     """Models and tests of one target (its folders carry the target's tag)."""
-    return dbt(settings, ["build", "--select", f"tag:{target}"], target)
+    extra = ["--vars", json.dumps(variables)] if variables else []
+    return dbt(settings, ["build", "--select", f"tag:{target}", *extra], target)
 
 
 def parse(settings: Settings) -> Path:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobpulse.config import Settings
+from jobpulse.reprocessing import DateRange
 
 
 @dataclass
@@ -106,14 +107,16 @@ def cells_changed_since(settings: Settings, since: datetime) -> int:
         connection.close()
 
 
-def run_once(settings: Settings, say: Callable[[str], None] = print) -> RunReport:
-    """Run every step in order and return what they did; raises on the first failing step (recorded)."""
+def run_once(settings: Settings, say: Callable[[str], None] = print, reprocess: DateRange | None = None) -> RunReport:
+    """Run every step in order and return what they did; raises on the first failing step (recorded). With
+    ``reprocess``, the run also rebuilds those event dates from the raw log (jobpulse/reprocessing.py)."""
     from ingest.collector import Collector
     from ingest.spark import ingest_job
     from jobpulse import dbt
     from jobpulse.publish import publish
 
-    report = RunReport()
+    report = RunReport(source="cli" if reprocess is None else "reprocess")
+    variables = reprocess.dbt_vars() if reprocess is not None else None
     landed_before = landed_through(settings)
 
     def step(name: str, action: Callable[[], Any]) -> Any:
@@ -129,14 +132,14 @@ def run_once(settings: Settings, say: Callable[[str], None] = print) -> RunRepor
         if counters.written:
             # What was just stored becomes capturable once it is older than the ingest's safety lag.
             step("wait for the safety lag", lambda: time.sleep(settings.ingest_safety_lag + 1))
-        if step("check for new arrivals", lambda: ingest_job.has_new_arrivals_now(settings)):
-            landed = step("ingest", lambda: ingest_job.run(settings))
+        if reprocess is not None or step("check for new arrivals", lambda: ingest_job.has_new_arrivals_now(settings)):
+            landed = step("ingest", lambda: ingest_job.run(settings, reprocess=reprocess))
             report.events_landed = sum(position.rows or 0 for position in landed)
-        step("dbt lakehouse", lambda: dbt.build(settings, dbt.LAKEHOUSE))
-        moved = step("publish", lambda: publish(settings))
+        step("dbt lakehouse", lambda: dbt.build(settings, dbt.LAKEHOUSE, variables))
+        moved = step("publish", lambda: publish(settings, reprocess))
         say(f"published: {moved}")
         warehouse_started = datetime.now(UTC)
-        step("dbt warehouse", lambda: dbt.build(settings, dbt.WAREHOUSE))
+        step("dbt warehouse", lambda: dbt.build(settings, dbt.WAREHOUSE, variables))
         report.cells_changed = cells_changed_since(settings, warehouse_started)
         report.landed_through_batch = landed_through(settings)
     except BaseException as error:

@@ -4,6 +4,9 @@ Every lakehouse mart row carries ``last_ingest_batch`` (the newest landing batch
 recomputed by dbt always gets a newer one. The MySQL copy remembers the largest it holds, so a move reads
 only the rows recomputed since, through the Spark Thrift server, and upserts them in one MySQL transaction:
 a move that fails half-way commits nothing and the next one moves the same rows again.
+
+A reprocess (jobpulse/reprocessing.py) replaces its dates whole instead, in the same transaction: their rows
+are deleted and copied again, so the cells the lakehouse dropped go from MySQL too.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jobpulse.config import Settings
+from jobpulse.reprocessing import DateRange
 
 CHUNK = 5000
 
@@ -22,6 +26,7 @@ class Copy:
     lakehouse_table: str
     mysql_table: str
     columns: tuple[str, ...]
+    event_date_column: str | None = None  # what a reprocess's dates select (None: not by event date)
 
 
 COPIES = (
@@ -32,6 +37,7 @@ COPIES = (
             "job_id", "dates", "hours", "publisher_id", "campaign_id", "group_id", "clicks", "spend_hour",
             "bid_set", "conversion", "qualified_application", "disqualified_application", "last_ingest_batch",
         ),
+        event_date_column="dates",
     ),
     Copy(
         "fct_tracking_quality_daily",
@@ -44,8 +50,9 @@ COPIES = (
 )  # fmt: skip
 
 
-def publish(settings: Settings) -> dict[str, int]:
-    """Copy every changed row of every mart; returns the rows moved per MySQL table."""
+def publish(settings: Settings, reprocess: DateRange | None = None) -> dict[str, int]:
+    """Copy every changed row of every mart (and every row of a reprocess's dates); returns the rows moved per
+    MySQL table."""
     from pyhive import hive
 
     from jobpulse.clients import mysql_connect
@@ -60,10 +67,15 @@ def publish(settings: Settings) -> dict[str, int]:
         for copy in COPIES:
             write.execute(f"SELECT COALESCE(MAX(last_ingest_batch), -1) FROM {copy.mysql_table}")
             (copied_through,) = write.fetchone()
+            selection, parameters = "last_ingest_batch > %(batch)d", {"batch": int(copied_through)}
+            if reprocess is not None and copy.event_date_column is not None:
+                dates = {"first": reprocess.first.isoformat(), "last": reprocess.last.isoformat()}
+                within = f"{copy.event_date_column} BETWEEN %(first)s AND %(last)s"
+                write.execute(f"DELETE FROM {copy.mysql_table} WHERE {within}", dates)
+                selection, parameters = f"{selection} OR {within}", {**parameters, **dates}
             read.execute(
-                f"SELECT {', '.join(copy.columns)} FROM {schema}.{copy.lakehouse_table} "
-                f"WHERE last_ingest_batch > %(batch)d",
-                {"batch": int(copied_through)},
+                f"SELECT {', '.join(copy.columns)} FROM {schema}.{copy.lakehouse_table} WHERE {selection}",
+                parameters,
             )
             upsert = (
                 f"INSERT INTO {copy.mysql_table} ({', '.join(copy.columns)}, updated_at) "

@@ -2,7 +2,9 @@
     dbt-spark's merge, with one addition: when the model is partitioned, the merge is told which partitions
     the new rows fall in, so Delta rewrites and even reads only those (without it, MERGE scans the whole
     target to find matches, and its cost grows with history). The partition values are read from the new
-    rows themselves before the merge.
+    rows themselves before the merge. And when the model sets `reprocess_by` and the run is a reprocess, the
+    target rows of the reprocessed dates that the new rows do not match are deleted in the same MERGE: they
+    are cells that no longer exist, and the model's new rows hold every cell of those dates.
 -#}
 {% macro spark__get_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) %}
     {%- set partition_by = config.get('partition_by', none) -%}
@@ -13,10 +15,13 @@
             {%- do predicates.append(jobpulse__in_list('DBT_INTERNAL_DEST.' ~ column, values)) -%}
         {%- endfor -%}
     {%- endif -%}
-    {{ return(dbt_spark_merge_with_predicates(target, source, unique_key, predicates)) }}
+    {%- set reprocess_by = config.get('reprocess_by', none) -%}
+    {%- set delete_unmatched = jobpulse__in_reprocess('DBT_INTERNAL_DEST.' ~ reprocess_by)
+        if reprocess_by and jobpulse__reprocess_dates() else none -%}
+    {{ return(dbt_spark_merge_with_predicates(target, source, unique_key, predicates, delete_unmatched)) }}
 {% endmacro %}
 
-{% macro dbt_spark_merge_with_predicates(target, source, unique_key, predicates) %}
+{% macro dbt_spark_merge_with_predicates(target, source, unique_key, predicates, delete_unmatched=none) %}
     {#- the body of dbt-spark 1.7's spark__get_merge_sql, reached with the extra predicates -#}
     {%- set dest_columns = adapter.get_columns_in_relation(target) -%}
     {%- set update_columns = get_merge_update_columns(
@@ -37,4 +42,7 @@
             {%- endfor %}
         {%- endif %}
         when not matched then insert *
+        {%- if delete_unmatched %}
+        when not matched by source and {{ delete_unmatched }} then delete
+        {%- endif %}
 {% endmacro %}

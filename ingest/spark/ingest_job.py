@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from ingest.capture import APP_ID, SHARDS, Position, Window, plan, read_position, ticks_of
 from jobpulse.config import Settings, load_settings
 from jobpulse.lakehouse import landing_table, landing_table_path
+from jobpulse.reprocessing import DateRange
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -139,15 +140,57 @@ def land(spark: SparkSession, settings: Settings, window: Window) -> Position:
     return landed
 
 
-def run(settings: Settings, max_span: timedelta = DEFAULT_MAX_SPAN) -> list[Position]:
-    """Land every batch due now; returns the positions committed (empty when there was nothing to land)."""
+def reland(spark: SparkSession, settings: Settings, dates: DateRange) -> Position | None:
+    """A reprocess's first step: land again, as one extra batch, the raw log's events dated ``dates`` that the
+    landing table lacks. The batch moves no arrival position (its window is empty), so the change capture
+    carries on where it was; staging merges the events in by id like any redelivery. None if none lacked.
+    (Called by ``run`` under the run lock.)"""
+    from ingest.spark.transforms import log_to_landing, missing_events_on_dates
+    from jobpulse.clients import keyspace as checked_keyspace
+
+    position = read_position(landing_table_path(settings))
+    if position is None:
+        raise RuntimeError("nothing has been ingested yet: run the ingest (a backfill) before a reprocess")
+    log_rows = spark.read.table(f"cassandra.{checked_keyspace(settings)}.tracking")
+    landed_rows = spark.read.table(landing_table(settings))
+    missing = missing_events_on_dates(log_rows, landed_rows, dates.first, dates.last).cache()
+    try:
+        if missing.isEmpty():
+            log.info("reprocess %s: the landing table lacks none of the raw log's events", dates)
+            return None
+        window = Window(batch=position.batch + 1, after_ticks=position.to_ticks, to_ticks=position.to_ticks)
+        ingested_at = datetime.now(UTC)
+        run = uuid.uuid4().hex
+        (
+            log_to_landing(missing, window.batch, ingested_at)
+            .write.format("delta")
+            .mode("append")
+            .option("txnAppId", APP_ID)
+            .option("txnVersion", window.batch)
+            .option("userMetadata", window.metadata(landed_at=ingested_at.isoformat(), run=run, reland=str(dates)))
+            .saveAsTable(landing_table(settings))
+        )
+    finally:
+        missing.unpersist()
+    landed = read_position(landing_table_path(settings))
+    if landed is None or landed.run != run:
+        raise RuntimeError(f"reprocess batch {window.batch} was not committed to {landing_table(settings)}")
+    log.info("reprocess %s: relanded %s events as batch %d", dates, landed.rows, landed.batch)
+    return landed
+
+
+def run(
+    settings: Settings, max_span: timedelta = DEFAULT_MAX_SPAN, reprocess: DateRange | None = None
+) -> list[Position]:
+    """Land every batch due now and, for a reprocess, the events of its dates that the landing table lacks;
+    returns the positions committed (empty when there was nothing to land)."""
     from jobpulse.lakehouse import spark_session
 
     with run_lock(settings):
         position = read_position(landing_table_path(settings))
         safety_lag = timedelta(seconds=settings.ingest_safety_lag)
         windows = plan(position, datetime.now(UTC), safety_lag=safety_lag, max_span=max_span)
-        if not windows:
+        if not windows and reprocess is None:
             log.info("nothing can have arrived since the position (%s)", position.to if position else "none")
             return []
         from pyspark.sql import SparkSession
@@ -155,7 +198,10 @@ def run(settings: Settings, max_span: timedelta = DEFAULT_MAX_SPAN) -> list[Posi
         borrowed = SparkSession.getActiveSession() is not None  # e.g. a test's session: not ours to stop
         spark = spark_session(settings, "jobpulse-ingest")
         try:
-            return [land(spark, settings, window) for window in windows]
+            landed = [land(spark, settings, window) for window in windows]
+            if reprocess is not None and (relanded := reland(spark, settings, reprocess)) is not None:
+                landed.append(relanded)
+            return landed
         finally:
             if not borrowed:
                 spark.stop()

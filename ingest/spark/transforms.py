@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -64,3 +64,20 @@ def changes_to_landing(changes: DataFrame, batch: int, ingested_at: datetime) ->
 def log_to_landing(log: DataFrame, batch: int, ingested_at: datetime) -> DataFrame:
     """Rows of the log itself (``tracking``, a backfill) as landing rows; the arrival is ``arrived_at``."""
     return _landing(log, F.unix_micros(F.col("arrived_at")), batch, ingested_at)
+
+
+# The spec's rule for `ts` (cleaning rule 3), as dbt's jobpulse__ts_is_valid / jobpulse__event_date apply it.
+TS_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]+)?$"
+
+
+def event_date(ts: Column) -> Column:
+    """The calendar date written in ``ts``, or null when ``ts`` does not follow the spec's format."""
+    text = F.trim(ts)
+    return F.when(text.rlike(TS_PATTERN), F.to_date(F.substring(text, 1, 10), "yyyy-MM-dd"))
+
+
+def missing_events_on_dates(log: DataFrame, landed: DataFrame, first: date, last: date) -> DataFrame:
+    """Rows of the raw log dated ``first``..``last`` whose event id is nowhere in the landing table: what a
+    reprocess lands again. (Events whose `ts` gives no date are not counted by any metric: not relanded.)"""
+    dated = log.where(event_date(F.col("ts")).between(F.lit(first), F.lit(last)))
+    return dated.join(landed.select("create_time"), on="create_time", how="left_anti")

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from ingest.collector import Collector
-from ingest.reference_data import reference_data
 from ingest.simulator import Simulator, encode
 from jobpulse import stack
 from jobpulse.clients import mysql_connect
@@ -27,6 +26,7 @@ from jobpulse.config import OPTIONS, Settings
 from jobpulse.scheduling import connection_uris
 from tests.dags.conftest import AIRFLOW_HOME
 from tests.ingest.conftest import produce
+from tests.pipeline.mart import company_of_job, mart_rows
 from tests.pipeline.namespace import isolated_pipeline
 from tests.pipeline.spec_oracle import expected_events
 
@@ -80,28 +80,12 @@ def simulate_and_collect(settings: Settings, count: int, seed: int) -> list[dict
     return events
 
 
-def mart(settings: Settings) -> dict[tuple, tuple]:
-    connection = mysql_connect(settings)
-    cursor = connection.cursor()
-    cursor.execute(
-        "SELECT job_id, dates, hours, publisher_id, campaign_id, group_id, clicks, spend_hour, bid_set, "
-        "conversion, qualified_application, disqualified_application, company_id FROM events"
-    )
-    rows = {tuple(row[:6]): tuple(row[6:]) for row in cursor.fetchall()}
-    connection.close()
-    return rows
-
-
-def company_of_job() -> dict[int, int]:
-    return {job.id: job.company_id for job in reference_data().jobs}
-
-
 def test_scheduled_runs_land_skip_fail_visibly_and_catch_up(pipeline: Settings):
     first = simulate_and_collect(pipeline, 1500, seed=21)
     result, states = dag_test(pipeline, "2026-11-28T00:00:00+00:00")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert states["new_data_check"] == "success" and states["record_run"] == "success"
-    assert mart(pipeline) == expected_events(first, company_of_job())
+    assert mart_rows(pipeline) == expected_events(first, company_of_job())
 
     result, states = dag_test(pipeline, "2026-11-28T00:01:00+00:00")  # nothing new
     assert result.returncode == 0, result.stderr[-3000:]
@@ -126,7 +110,7 @@ def test_scheduled_runs_land_skip_fail_visibly_and_catch_up(pipeline: Settings):
     result, states = dag_test(pipeline, "2026-11-28T00:03:00+00:00")  # nothing new arrived: it catches up
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert states["publish"] == "success"
-    assert mart(pipeline) == expected_events(first + second, company_of_job())
+    assert mart_rows(pipeline) == expected_events(first + second, company_of_job())
 
     connection = mysql_connect(pipeline)
     cursor = connection.cursor()

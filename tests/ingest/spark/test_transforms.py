@@ -14,10 +14,14 @@ from ingest.events import VALUE_FIELDS
 from ingest.spark.transforms import (
     EVENT_FIELDS,
     LANDING_SCHEMA,
+    TS_PATTERN,
     changes_to_landing,
+    event_date,
     log_to_landing,
+    missing_events_on_dates,
     timeuuid_micros,
 )
+from jobpulse.config import PROJECT_ROOT
 
 UTC = dt.UTC
 LANDED = dt.datetime(2026, 11, 28, 0, 5, tzinfo=UTC)
@@ -99,3 +103,51 @@ def test_log_rows_of_a_backfill_keep_their_stored_arrival(spark):
     assert (row.create_time, row.bid, row.custom_track) == (create_time, 1.5, "click")
     assert row.arrival_date == dt.date(2026, 11, 27)
     assert row.ingest_batch == 1
+
+
+@pytest.mark.parametrize(
+    ("ts", "expected"),
+    [
+        ("2026-11-27 23:59:59", dt.date(2026, 11, 27)),
+        (" 2026-11-27T00:00:00.250 ", dt.date(2026, 11, 27)),
+        ("2026-02-30 10:00:00", None),  # no such day
+        ("2026-11-27 24:00:00", None),
+        ("27/11/2026 10:00:00", None),
+        ("2026-11-27", None),
+        (None, None),
+    ],
+)
+def test_event_date_follows_the_spec_rule_for_ts(utc_minus_eight, ts, expected):
+    [row] = utc_minus_eight.createDataFrame([(ts,)], "ts string").select(event_date("ts").alias("day")).collect()
+    assert row.day == expected
+
+
+def test_a_reprocess_relands_only_the_dated_events_the_landing_table_lacks(spark):
+    schema = StructType([*EVENT_FIELDS, StructField("arrived_at", TimestampType())])
+    arrival = dt.datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+
+    def event(name: str, ts: str | None) -> dict:
+        return {"create_time": name, **event_values(ts=ts, custom_track="click"), "arrived_at": arrival}
+
+    log = spark.createDataFrame(
+        [
+            event("landed", "2026-11-20 10:00:00"),
+            event("lost", "2026-11-20 11:00:00"),
+            event("lost-last-day", "2026-11-21 23:59:59"),
+            event("lost-but-outside", "2026-11-22 00:00:00"),
+            event("lost-undated", "not a time"),
+        ],
+        schema,
+    )
+    landed = spark.createDataFrame([("landed",), ("elsewhere",)], "create_time string")
+    missing = missing_events_on_dates(log, landed, dt.date(2026, 11, 20), dt.date(2026, 11, 21))
+    assertDataFrameEqual(
+        missing,
+        spark.createDataFrame(
+            [event("lost", "2026-11-20 11:00:00"), event("lost-last-day", "2026-11-21 23:59:59")], schema
+        ),
+    )
+
+
+def test_the_ts_rule_is_the_one_dbt_applies():
+    assert f"rlike '{TS_PATTERN}'" in (PROJECT_ROOT / "dbt_project" / "macros" / "event_time.sql").read_text()

@@ -3,6 +3,7 @@
     config(
         unique_key=grain,
         partition_by=['dates'],
+        reprocess_by='dates',
     )
 }}
 {#-
@@ -11,7 +12,8 @@
     duplicate events included), then merge the results over the old rows. So a cell always equals a
     from-scratch count, whatever the order or number of deliveries, and a rerun with nothing new changes
     nothing. A cell's `last_ingest_batch` is the newest batch among its events: the largest over the table is
-    where the next run resumes.
+    where the next run resumes. A reprocess (jobpulse/reprocessing.py) also recomputes every cell of its dates
+    and deletes the cells of those dates that no longer have a counted event (see merge_into_partitions.sql).
 -#}
 
 with events as (
@@ -21,6 +23,7 @@ with events as (
 
 {% if is_incremental() -%}
 {%- set resume_after = jobpulse__max_value(this, 'last_ingest_batch', -1) -%}
+{%- set reprocess = jobpulse__reprocess_dates() -%}
 {%- set touched_dates = jobpulse__distinct_values(
         ref('int_tracking__classified'), 'dates', 'is_counted and ingest_batch > ' ~ resume_after
     ) -%}
@@ -33,6 +36,12 @@ new_events as (
 touched_cells as (
     select distinct {{ grain | join(', ') }}
     from new_events
+    {%- if reprocess %}
+    union
+    select distinct {{ grain | join(', ') }}
+    from events
+    where {{ jobpulse__in_reprocess('dates') }}
+    {%- endif %}
 ),
 
 in_scope as (
@@ -41,6 +50,7 @@ in_scope as (
     inner join touched_cells
         on {% for column in grain %}events.{{ column }} = touched_cells.{{ column }}{{ " and " if not loop.last }}{% endfor %}
     where {{ jobpulse__in_list('events.dates', touched_dates) }}
+    {%- if reprocess %} or {{ jobpulse__in_reprocess('events.dates') }}{% endif %}
 ),
 {%- else %}
 

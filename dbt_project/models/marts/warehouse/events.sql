@@ -5,6 +5,7 @@
     config(
         materialized='incremental',
         unique_key=grain,
+        pre_hook="{{ jobpulse__delete_vanished_cells(" ~ grain ~ ") }}",
         post_hook=[
             "{{ jobpulse__ensure_index(this, 'events_grain', " ~ grain ~ ", unique=true) }}",
             "{{ jobpulse__ensure_index(this, 'events_time', ['dates', 'hours']) }}",
@@ -18,7 +19,8 @@
     The job-performance mart (../shared/spec/metrics.md), exactly its 15 columns. An incremental run looks at
     the fact rows copied since the mart was last written and upserts (delete + insert on the grain, in one
     transaction) only those whose values differ from the mart's, so `latest_update_time` moves only when a
-    row changes and a run with nothing new writes nothing.
+    row changes and a run with nothing new writes nothing. A reprocess first deletes the cells of its dates
+    that the copied facts no longer hold (the facts of those dates were replaced whole by the publish).
 -#}
 
 with facts as (
