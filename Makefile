@@ -59,6 +59,7 @@ bench: setup ## benchmarks against the local stack; JSON results in bench/result
 	$(BIN)/python -m bench.collector
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.freshness
 
 lock: ## re-resolve requirements.txt and rewrite constraints.txt (the transitive lock)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

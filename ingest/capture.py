@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -121,8 +122,8 @@ def _commits_newest_first(table_path: Path) -> list[Path]:
     return sorted(log.glob("[0-9]" * 20 + ".json"), reverse=True)
 
 
-def read_position(table_path: Path) -> Position | None:
-    """The position recorded by the newest ingest commit of the landing table, or None if there is none."""
+def _positions_newest_first(table_path: Path) -> Iterator[Position]:
+    """The position recorded by each ingest commit of the landing table, newest first."""
     for commit in _commits_newest_first(table_path):
         for line in commit.read_text().splitlines():
             action = json.loads(line)
@@ -134,11 +135,20 @@ def read_position(table_path: Path) -> Position | None:
             except (ValueError, KeyError, TypeError):
                 continue  # another writer's metadata (a maintenance job, a person)
             rows = info.get("operationMetrics", {}).get("numOutputRows")
-            return Position(
+            yield Position(
                 batch=int(recorded["batch"]),
                 to_ticks=int(recorded["to_ticks"]),
                 landed_at=recorded.get("landed_at"),
                 rows=int(rows) if rows is not None else None,
                 run=recorded.get("run"),
             )
-    return None
+
+
+def read_position(table_path: Path) -> Position | None:
+    """The position recorded by the newest ingest commit of the landing table, or None if there is none."""
+    return next(_positions_newest_first(table_path), None)
+
+
+def landed_batches(table_path: Path) -> list[Position]:
+    """Every batch landed so far, oldest first (what the freshness benchmark maps arrivals to)."""
+    return sorted(_positions_newest_first(table_path), key=lambda position: position.batch)

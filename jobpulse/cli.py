@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 import time
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from jobpulse.config import OPTIONS, load_settings
@@ -190,11 +190,22 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _maintain(args: argparse.Namespace) -> int:
+    """Compact and vacuum the lakehouse's Delta tables (what the daily maintenance DAG runs)."""
+    from jobpulse.maintenance import maintain
+
+    maintain(load_settings(), before=args.before, retain_hours=args.retain_hours)
+    return 0
+
+
 def _docs(args: argparse.Namespace) -> int:
     """Generate the dbt docs site and serve it."""
     from jobpulse import dbt
 
     settings = load_settings()
+    if args.manifest_only:
+        print(f"manifest written: {dbt.parse(settings)}")
+        return 0
     dbt.dbt(settings, ["docs", "generate"], dbt.LAKEHOUSE)
     if args.generate_only:
         print(f"docs generated in {dbt.target_path(dbt.LAKEHOUSE)}")
@@ -300,9 +311,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(run=_run)
 
+    maintain = commands.add_parser("maintain", help="compact and vacuum the lakehouse tables (daily)")
+    maintain.add_argument("--before", type=date.fromisoformat, help="compact partitions before this date (today)")
+    maintain.add_argument("--retain-hours", type=int, default=168, help="VACUUM retention (at least 168)")
+    maintain.set_defaults(run=_maintain)
+
     docs = commands.add_parser("docs", help="generate and serve the dbt docs site")
     docs.add_argument("--port", type=int, default=8081)
-    docs.add_argument("--generate-only", action="store_true")
+    docs.add_argument("--generate-only", action="store_true", help="write the site, do not serve it")
+    docs.add_argument(
+        "--manifest-only", action="store_true", help="only the manifest the DAGs render from (needs no database)"
+    )
     docs.set_defaults(run=_docs)
 
     demo_parser = commands.add_parser("demo", help="the whole system: stack, collector, simulator, Airflow")

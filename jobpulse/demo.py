@@ -19,6 +19,7 @@ from jobpulse.stack.process import ManagedProcess, ServiceError, wait_until
 AIRFLOW_PORT = 8080
 DOCS_PORT = 8081
 DAG_ID = "jobpulse_pipeline"
+PROCESSES = ("airflow", "simulator", "collector", "dbt-docs")  # what `up` starts, in the order `down` stops them
 
 
 def _process(settings: Settings, name: str) -> ManagedProcess:
@@ -53,7 +54,10 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "AIRFLOW__COSMOS__DBT_DOCS_DIR": str(target_path(LAKEHOUSE)),
+        # Cosmos' plugin: the dbt docs site in the Airflow UI, under Browse > "JobPulse dbt docs"
+        "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": json.dumps(
+            {"jobpulse": {"dir": str(target_path(LAKEHOUSE)), "index": "index.html", "name": "JobPulse dbt docs"}}
+        ),
         "NO_PROXY": "*",
     }
 
@@ -143,12 +147,17 @@ def wait_for_rows(settings: Settings, timeout: float, say: Callable[[str], None]
     say(f"no rows in events after {timeout:.0f}s yet: see the Airflow UI and .stack/logs/airflow.log")
 
 
-def down(settings: Settings, say: Callable[[str], None] = print) -> None:
-    from jobpulse import stack
-
-    for name in ("airflow", "simulator", "collector", "dbt-docs"):
+def stop_processes(settings: Settings, names: tuple[str, ...] = PROCESSES, say: Callable[[str], None] = print) -> None:
+    """Stop the demo's own processes (by PID file), leaving the stack up."""
+    for name in names:
         process = _process(settings, name)
         pid = process.pid
         if process.stop(timeout=30):
             say(f"{name}: stopped (PID {pid})")
+
+
+def down(settings: Settings, say: Callable[[str], None] = print) -> None:
+    from jobpulse import stack
+
+    stop_processes(settings, say=say)
     stack.down(settings, say=say)

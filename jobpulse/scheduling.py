@@ -23,6 +23,8 @@ from jobpulse.config import Settings, load_settings
 if TYPE_CHECKING:
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 
+    from jobpulse.reprocessing import DateRange
+
 SPARK_CONN, MYSQL_CONN, CASSANDRA_CONN = "jobpulse_spark_thrift", "jobpulse_mysql", "jobpulse_cassandra"
 
 
@@ -140,13 +142,29 @@ def execution_config() -> ExecutionConfig:
 # -- steps ------------------------------------------------------------------------------------------------------
 
 
-def has_new_data() -> bool:
+REPROCESS_VARS = {  # what the dbt tasks of a run get: empty in a scheduled run, dates in a reprocess
+    "jobpulse__reprocess_from": "{{ params.reprocess_from or '' }}",
+    "jobpulse__reprocess_to": "{{ params.reprocess_to or params.reprocess_from or '' }}",
+}
+
+
+def reprocess_of(params: dict[str, Any]) -> DateRange | None:
+    """The dates a manually triggered run rebuilds (params ``reprocess_from``, ``reprocess_to``), if any."""
+    from jobpulse.reprocessing import DateRange
+
+    first = params.get("reprocess_from")
+    return DateRange.parse(first, params.get("reprocess_to")) if first else None
+
+
+def has_new_data(reprocess: DateRange | None = None) -> bool:
     """The cheap check (no Spark) that lets a run skip everything: nothing new arrived in the raw log, and
     everything landed so far has been carried into `events` by a successful run (else a run that failed
-    half-way would never be completed until new events came)."""
+    half-way would never be completed until new events came). A reprocess always runs."""
     from ingest.spark.ingest_job import has_new_arrivals_now
     from jobpulse.pipeline import landed_through, last_completed_batch
 
+    if reprocess is not None:
+        return True
     settings = settings_from_connections()
     if has_new_arrivals_now(settings):
         return True
@@ -154,17 +172,17 @@ def has_new_data() -> bool:
     return landed is not None and landed != last_completed_batch(settings)
 
 
-def ingest() -> int:
-    """Land the new arrivals; returns the rows landed."""
+def ingest(reprocess: DateRange | None = None) -> int:
+    """Land the new arrivals (and a reprocess's missing events); returns the rows landed."""
     from ingest.spark.ingest_job import run
 
-    return sum(position.rows or 0 for position in run(settings_from_connections()))
+    return sum(position.rows or 0 for position in run(settings_from_connections(), reprocess=reprocess))
 
 
-def publish() -> dict[str, int]:
+def publish(reprocess: DateRange | None = None) -> dict[str, int]:
     from jobpulse.publish import publish as publish_marts
 
-    return publish_marts(settings_from_connections())
+    return publish_marts(settings_from_connections(), reprocess)
 
 
 def source_freshness() -> None:
@@ -176,13 +194,21 @@ def source_freshness() -> None:
     dbt.dbt(settings, ["source", "freshness", "--select", "source:warehouse.job_hourly_facts"], dbt.WAREHOUSE)
 
 
-def record_run(run_id: str, started_at: datetime, events_landed: int) -> None:
+def record_run(run_id: str, started_at: datetime, events_landed: int, reprocess: DateRange | None = None) -> None:
     """The scheduled run's row in `pipeline_runs` (what the pipeline-health dashboard reads)."""
     from jobpulse.pipeline import RunReport, cells_changed_since, landed_through, record
 
     settings = settings_from_connections()
-    report = RunReport(run_id=run_id, started_at=started_at, events_landed=events_landed, source="airflow")
+    source = "airflow" if reprocess is None else "reprocess"
+    report = RunReport(run_id=run_id, started_at=started_at, events_landed=events_landed, source=source)
     report.cells_changed = cells_changed_since(settings, started_at)
     report.landed_through_batch = landed_through(settings)
     report.step_seconds = {"total": round((datetime.now(UTC) - started_at).total_seconds(), 2)}
     record(settings, report, "success")
+
+
+def maintain_lakehouse() -> dict[str, tuple[int, int]]:
+    """The daily compaction and vacuum; returns each table's files (before, after)."""
+    from jobpulse.maintenance import maintain
+
+    return maintain(settings_from_connections())

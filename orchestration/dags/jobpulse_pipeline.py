@@ -7,6 +7,9 @@ then check source freshness. A run with nothing new (and nothing left unfinished
 at the first task. The collector (Kafka -> Cassandra) runs beside Airflow as a service, not as a task.
 
 Each step resumes from state committed with its data, so a failed run is completed by the next one.
+
+**Reprocess**: trigger a run with `reprocess_from` (and `reprocess_to`) to rebuild those event dates from the
+raw log as well (jobpulse/reprocessing.py); `max_active_runs=1` keeps it apart from the scheduled runs.
 Connections: `jobpulse_spark_thrift`, `jobpulse_mysql`, `jobpulse_cassandra` (see jobpulse/scheduling.py).
 """
 
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 from cosmos import DbtTaskGroup
 
 from jobpulse import scheduling
@@ -32,6 +35,10 @@ settings = load_settings()
     max_active_runs=1,
     dagrun_timeout=timedelta(minutes=20),
     tags=["jobpulse", "pipeline"],
+    params={
+        "reprocess_from": Param(None, type=["null", "string"], format="date", description="first event date"),
+        "reprocess_to": Param(None, type=["null", "string"], format="date", description="last (default: first)"),
+    },
     default_args={
         "retries": settings.task_retries,
         "retry_delay": timedelta(seconds=20),
@@ -42,12 +49,12 @@ settings = load_settings()
 )
 def jobpulse_pipeline() -> None:
     @task.short_circuit(execution_timeout=timedelta(minutes=1), retries=0)
-    def new_data_check() -> bool:
-        return scheduling.has_new_data()
+    def new_data_check(params=None) -> bool:  # noqa: ANN001 - Airflow passes the run's params
+        return scheduling.has_new_data(scheduling.reprocess_of(params))
 
     @task
-    def ingest() -> int:
-        return scheduling.ingest()
+    def ingest(params=None) -> int:  # noqa: ANN001
+        return scheduling.ingest(scheduling.reprocess_of(params))
 
     lakehouse = DbtTaskGroup(
         group_id="lakehouse",
@@ -55,12 +62,12 @@ def jobpulse_pipeline() -> None:
         profile_config=scheduling.lakehouse_profile(settings),
         execution_config=scheduling.execution_config(),
         render_config=scheduling.render_config("tag:lakehouse"),
-        operator_args={"execution_timeout": timedelta(minutes=10)},
+        operator_args={"execution_timeout": timedelta(minutes=10), "vars": scheduling.REPROCESS_VARS},
     )
 
     @task
-    def publish() -> dict[str, int]:
-        return scheduling.publish()
+    def publish(params=None) -> dict[str, int]:  # noqa: ANN001
+        return scheduling.publish(scheduling.reprocess_of(params))
 
     warehouse = DbtTaskGroup(
         group_id="warehouse",
@@ -68,12 +75,12 @@ def jobpulse_pipeline() -> None:
         profile_config=scheduling.warehouse_profile(settings),
         execution_config=scheduling.execution_config(),
         render_config=scheduling.render_config("tag:warehouse"),
-        operator_args={"execution_timeout": timedelta(minutes=10)},
+        operator_args={"execution_timeout": timedelta(minutes=10), "vars": scheduling.REPROCESS_VARS},
     )
 
     @task
-    def record_run(events_landed: int, dag_run=None) -> None:  # noqa: ANN001 - Airflow passes its DagRun
-        scheduling.record_run(dag_run.run_id, dag_run.start_date, events_landed)
+    def record_run(events_landed: int, dag_run=None, params=None) -> None:  # noqa: ANN001 - from Airflow
+        scheduling.record_run(dag_run.run_id, dag_run.start_date, events_landed, scheduling.reprocess_of(params))
 
     @task(retries=0)
     def source_freshness() -> None:

@@ -25,7 +25,7 @@ def test_every_dag_has_tags_retries_and_timeouts(dagbag):
         assert dag.tags, dag.dag_id
         assert dag.max_active_runs == 1 and dag.catchup is False, dag.dag_id
         for task in dag.tasks:
-            assert task.execution_timeout is not None and task.execution_timeout <= timedelta(minutes=30), task
+            assert task.execution_timeout is not None and task.execution_timeout <= timedelta(hours=1), task
         assert any(task.retries > 0 for task in dag.tasks), dag.dag_id
 
 
@@ -53,3 +53,18 @@ def test_the_pipeline_runs_every_minute_in_the_pipeline_order(dagbag):
     )
     assert staged < classified < facts < order.index("publish") < order.index("warehouse.events.run")
     assert order.index("warehouse.events.run") < order.index("warehouse.events.test") < order.index("record_run")
+
+
+def test_the_pipeline_takes_reprocess_dates_and_hands_them_to_every_dbt_task(dagbag):
+    dag = dagbag.dags["jobpulse_pipeline"]
+    assert set(dag.params.keys()) == {"reprocess_from", "reprocess_to"}
+    dbt_tasks = [task for task in dag.tasks if task.task_id.startswith(("lakehouse.", "warehouse."))]
+    assert dbt_tasks and all(
+        set(task.vars) == {"jobpulse__reprocess_from", "jobpulse__reprocess_to"} for task in dbt_tasks
+    )
+
+
+def test_lakehouse_maintenance_runs_daily_outside_the_pipeline(dagbag):
+    dag = dagbag.dags["jobpulse_maintenance"]
+    assert [task.task_id for task in dag.tasks] == ["compact_and_vacuum"]
+    assert dag.timetable.expression == "30 3 * * *"

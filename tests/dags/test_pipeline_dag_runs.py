@@ -1,6 +1,6 @@
 """`airflow dags test jobpulse_pipeline` against the local stack: the DAG lands simulated events and leaves
 `events` equal to a from-scratch recomputation; with nothing new it skips; when MySQL is down it fails
-visibly, and the next run after recovery catches up exactly.
+visibly, and the next run after recovery catches up exactly; a run triggered with reprocess dates rebuilds them.
 
 Runs in a pipeline namespace of its own (tests/pipeline/namespace.py); Airflow gets it as AIRFLOW_CONN_*
 connections plus the JOBPULSE_* names, exactly as a deployment would."""
@@ -59,9 +59,11 @@ def airflow(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[
     )
 
 
-def dag_test(settings: Settings, logical_date: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+def dag_test(
+    settings: Settings, logical_date: str, *options: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
     """Run the DAG once; return the process and the state of each of its tasks in that run."""
-    result = airflow(settings, "dags", "test", DAG_ID, logical_date)
+    result = airflow(settings, "dags", "test", DAG_ID, logical_date, *options)
     with sqlite3.connect(AIRFLOW_HOME / "airflow.db") as database:
         rows = database.execute(
             "SELECT ti.task_id, ti.state FROM task_instance ti "
@@ -112,8 +114,18 @@ def test_scheduled_runs_land_skip_fail_visibly_and_catch_up(pipeline: Settings):
     assert states["publish"] == "success"
     assert mart_rows(pipeline) == expected_events(first + second, company_of_job())
 
+    # a triggered reprocess of the 27th repairs what went wrong in MySQL there
+    connection = mysql_connect(pipeline)
+    connection.cursor().execute("UPDATE events SET clicks = clicks + 100 WHERE dates = '2026-11-27'")
+    connection.commit()
+    connection.close()
+    assert mart_rows(pipeline) != expected_events(first + second, company_of_job())
+    result, states = dag_test(pipeline, "2026-11-28T00:04:00+00:00", "--conf", '{"reprocess_from": "2026-11-27"}')
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert mart_rows(pipeline) == expected_events(first + second, company_of_job())
+
     connection = mysql_connect(pipeline)
     cursor = connection.cursor()
-    cursor.execute("SELECT source, status FROM pipeline_runs ORDER BY started_at")
-    assert [row for row in cursor.fetchall() if row[0] == "airflow"] == [("airflow", "success")] * 2
+    cursor.execute("SELECT source, status FROM pipeline_runs WHERE source <> 'cli' ORDER BY started_at")
+    assert cursor.fetchall() == [("airflow", "success")] * 2 + [("reprocess", "success")]
     connection.close()

@@ -1,0 +1,166 @@
+"""Freshness under the scheduler: the simulator at 200 events/s for 10 minutes into Kafka, the collector running,
+Airflow (standalone, as `make demo` runs it) scheduling `jobpulse_pipeline` every minute, in a namespace of the
+benchmark's own.
+
+For every event the delay is exact, from what the pipeline itself records: the event's `create_time` -> its
+arrival in the raw log (`arrived_at`) -> the landing batch whose arrival window holds it (the Delta log) -> the
+first successful Airflow run that carried that batch into `events` (`pipeline_runs.landed_through_batch`,
+written by the run's last task, after the MySQL models and their tests). p50/p95 of create_time -> in `events`,
+with the parts, and each task's duration from Airflow's own records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import dataclasses
+import os
+import sqlite3
+import time
+from datetime import UTC, datetime
+
+from bench import results
+from bench.pipeline import reset
+from ingest.capture import landed_batches, ticks_of
+from jobpulse import demo
+from jobpulse.config import OPTIONS, Settings, load_settings
+from jobpulse.lakehouse import landing_table_path
+
+
+def namespace() -> Settings:
+    return dataclasses.replace(
+        load_settings(),
+        kafka_topic="bench.freshness",
+        kafka_dlq_topic="bench.freshness.dlq",
+        collector_group="bench-freshness",
+        cassandra_keyspace="bench_freshness",
+        lakehouse_database="bench_fresh_lake",
+        dbt_lakehouse_schema="bench_fresh_models",
+        mysql_database="bench_fresh_dw",
+    )
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 2)
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"p50": percentile(values, 0.50), "p95": percentile(values, 0.95), "max": round(max(values), 2)}
+
+
+def runs_carrying(settings: Settings) -> list[tuple[int, datetime]]:
+    """(landed_through_batch, finished_at) of the successful scheduled runs, in order."""
+    from jobpulse.clients import mysql_connect
+
+    connection = mysql_connect(settings)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(
+            "SELECT landed_through_batch, finished_at FROM pipeline_runs WHERE source = 'airflow' "
+            "AND status = 'success' AND landed_through_batch IS NOT NULL ORDER BY finished_at"
+        )
+        return [(int(batch), finished.replace(tzinfo=UTC)) for batch, finished in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
+def arrivals(settings: Settings) -> list[tuple[datetime, datetime]]:
+    """(created, arrived) of every event in the raw log."""
+    from cassandra.util import datetime_from_uuid1
+
+    from jobpulse.clients import cassandra_cluster
+
+    cluster = cassandra_cluster(settings)
+    try:
+        rows = cluster.connect().execute(
+            f"SELECT create_time, arrived_at FROM {settings.cassandra_keyspace}.tracking", timeout=120
+        )
+        return [
+            (datetime_from_uuid1(row.create_time).replace(tzinfo=UTC), row.arrived_at.replace(tzinfo=UTC))
+            for row in rows
+        ]
+    finally:
+        cluster.shutdown()
+
+
+def task_durations(settings: Settings, since: datetime) -> dict[str, dict[str, float]]:
+    with sqlite3.connect(demo.airflow_home(settings) / "airflow.db") as database:
+        rows = database.execute(
+            "SELECT task_id, duration FROM task_instance WHERE dag_id = ? AND state = 'success' "
+            "AND start_date >= ? AND duration IS NOT NULL",
+            (demo.DAG_ID, since.strftime("%Y-%m-%d %H:%M:%S")),
+        ).fetchall()
+        states = dict(
+            database.execute(
+                "SELECT state, COUNT(*) FROM dag_run WHERE dag_id = ? AND start_date >= ? GROUP BY state",
+                (demo.DAG_ID, since.strftime("%Y-%m-%d %H:%M:%S")),
+            ).fetchall()
+        )
+    by_task: dict[str, list[float]] = {}
+    for task_id, duration in rows:
+        by_task.setdefault(task_id, []).append(float(duration))
+    durations = {task: {"runs": len(values), **summary(values)} for task, values in sorted(by_task.items())}
+    return {"dag_runs": states, "tasks": durations}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    args = parser.parse_args()
+
+    settings = namespace()
+    reset(settings)
+    for name, option in OPTIONS.items():  # the collector, the simulator and Airflow all read these
+        os.environ[option.env] = str(getattr(settings, name))
+    began = datetime.now(UTC)
+    try:
+        demo.up(settings, rate=args.rate, say=print)
+        simulating_since = time.monotonic()
+        time.sleep(args.minutes * 60)
+        demo.stop_processes(settings, ("simulator",))
+        stopped = datetime.now(UTC)
+        # let the scheduled runs carry everything into `events` (at most 6 more minutes)
+        deadline = time.monotonic() + 360
+        while time.monotonic() < deadline:
+            batches = landed_batches(landing_table_path(settings))
+            carried = runs_carrying(settings)
+            if batches and batches[-1].to_ticks > ticks_of(stopped) and carried and carried[-1][0] >= batches[-1].batch:
+                break
+            time.sleep(10)
+        simulated_seconds = time.monotonic() - simulating_since
+    finally:
+        demo.stop_processes(settings, ("airflow", "simulator", "collector", "dbt-docs"))
+
+    batches = landed_batches(landing_table_path(settings))
+    batch_ends = [position.to_ticks for position in batches]
+    carried = runs_carrying(settings)
+    delays, collect, waits = [], [], []
+    for created, arrived in arrivals(settings):
+        at = bisect.bisect_left(batch_ends, ticks_of(arrived))
+        if at == len(batches):
+            continue  # landed after the benchmark stopped watching
+        batch = batches[at].batch
+        done = next((finished for through, finished in carried if through >= batch), None)
+        if done is None:
+            continue
+        delays.append((done - created).total_seconds())
+        collect.append((arrived - created).total_seconds())
+        waits.append((done - arrived).total_seconds())
+    result = {
+        "rate_events_per_second": args.rate,
+        "simulated_minutes": round(simulated_seconds / 60, 1),
+        "events_measured": len(delays),
+        "create_time_to_events_seconds": summary(delays),
+        "create_time_to_raw_log_seconds": summary(collect),
+        "raw_log_to_events_seconds": summary(waits),
+        "target_p95_seconds": 180,
+        "airflow": task_durations(settings, began),
+        "landing_batches": len(batches),
+    }
+    results.write("freshness", result)
+
+
+if __name__ == "__main__":
+    main()
