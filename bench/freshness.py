@@ -6,7 +6,8 @@ For every event the delay is exact, from what the pipeline itself records: the e
 arrival in the raw log (`arrived_at`) -> the landing batch whose arrival window holds it (the Delta log) -> the
 first successful Airflow run that carried that batch into `events` (`pipeline_runs.landed_through_batch`,
 written by the run's last task, after the MySQL models and their tests). p50/p95 of create_time -> in `events`,
-with the parts, and each task's duration from Airflow's own records.
+with the parts, and each task's duration from Airflow's own records. Only events created once Airflow is up
+and the DAG unpaused are measured (the simulator starts before it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from bench import results
 from bench.pipeline import reset
 from ingest.capture import landed_batches, ticks_of
-from jobpulse import demo
+from jobpulse import demo, stack
 from jobpulse.config import OPTIONS, Settings, load_settings
 from jobpulse.lakehouse import landing_table_path
 
@@ -111,12 +112,14 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = namespace()
+    stack.up(settings, say=print)
     reset(settings)
     for name, option in OPTIONS.items():  # the collector, the simulator and Airflow all read these
         os.environ[option.env] = str(getattr(settings, name))
     began = datetime.now(UTC)
     try:
         demo.up(settings, rate=args.rate, say=print)
+        measured_from = datetime.now(UTC)  # the scheduler is up: events created from now on are measured
         simulating_since = time.monotonic()
         time.sleep(args.minutes * 60)
         demo.stop_processes(settings, ("simulator",))
@@ -138,6 +141,8 @@ def main() -> None:
     carried = runs_carrying(settings)
     delays, collect, waits = [], [], []
     for created, arrived in arrivals(settings):
+        if created < measured_from:
+            continue  # created while Airflow was still starting
         at = bisect.bisect_left(batch_ends, ticks_of(arrived))
         if at == len(batches):
             continue  # landed after the benchmark stopped watching

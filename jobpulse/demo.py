@@ -42,6 +42,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
         **connection_uris(settings),
+        # `airflow standalone` starts its components as `airflow ...` from PATH: this virtualenv's first
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         "AIRFLOW_HOME": str(airflow_home(settings)),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "orchestration" / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",

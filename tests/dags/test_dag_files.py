@@ -48,11 +48,12 @@ def test_the_pipeline_runs_every_minute_in_the_pipeline_order(dagbag):
 
     order = [task.task_id for task in dag.topological_sort()]
     staged, classified, facts = (
-        order.index(f"lakehouse.{model}.run")
+        order.index(f"lakehouse.{model}_model_build")  # each model built and tested in one task
         for model in ("stg_datalake__tracking", "int_tracking__classified", "fct_job_hourly")
     )
-    assert staged < classified < facts < order.index("publish") < order.index("warehouse.events.run")
-    assert order.index("warehouse.events.run") < order.index("warehouse.events.test") < order.index("record_run")
+    reconciled = order.index("lakehouse.fct_job_hourly_reconciles_with_classified_events_test")
+    mart = order.index("warehouse.events_model_build")
+    assert staged < classified < facts < reconciled < order.index("publish") < mart < order.index("record_run")
 
 
 def test_the_pipeline_takes_reprocess_dates_and_hands_them_to_every_dbt_task(dagbag):

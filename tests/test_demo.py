@@ -1,0 +1,25 @@
+"""What `make demo` hands Airflow: it must find its own components and the dbt docs site."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from jobpulse import demo
+from jobpulse.config import Settings
+from jobpulse.dbt import LAKEHOUSE, target_path
+from jobpulse.scheduling import CASSANDRA_CONN, MYSQL_CONN, SPARK_CONN
+
+
+def test_airflow_standalone_finds_this_virtualenvs_airflow_first(settings: Settings):
+    path = demo.airflow_environment(settings)["PATH"].split(os.pathsep)
+    assert Path(path[0]) == Path(sys.executable).parent and (Path(path[0]) / "airflow").exists()
+
+
+def test_airflow_gets_the_connections_and_the_dbt_docs_site(settings: Settings):
+    env = demo.airflow_environment(settings)
+    assert {f"AIRFLOW_CONN_{conn.upper()}" for conn in (SPARK_CONN, MYSQL_CONN, CASSANDRA_CONN)} <= env.keys()
+    projects = json.loads(env["AIRFLOW__COSMOS__DBT_DOCS_PROJECTS"])
+    assert projects["jobpulse"]["dir"] == str(target_path(LAKEHOUSE))
