@@ -14,31 +14,22 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import dataclasses
+import itertools
 import os
 import sqlite3
 import time
 from datetime import UTC, datetime
 
 from bench import results
-from bench.pipeline import reset
 from ingest.capture import landed_batches, ticks_of
 from jobpulse import demo, stack
 from jobpulse.config import OPTIONS, Settings, load_settings
 from jobpulse.lakehouse import landing_table_path
+from jobpulse.namespace import create, drop, named
 
 
 def namespace() -> Settings:
-    return dataclasses.replace(
-        load_settings(),
-        kafka_topic="bench.freshness",
-        kafka_dlq_topic="bench.freshness.dlq",
-        collector_group="bench-freshness",
-        cassandra_keyspace="bench_freshness",
-        lakehouse_database="bench_fresh_lake",
-        dbt_lakehouse_schema="bench_fresh_models",
-        mysql_database="bench_fresh_dw",
-    )
+    return named(load_settings(), "bench_freshness")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -85,7 +76,7 @@ def arrivals(settings: Settings) -> list[tuple[datetime, datetime]]:
         cluster.shutdown()
 
 
-def task_durations(settings: Settings, since: datetime) -> dict[str, dict[str, float]]:
+def task_durations(settings: Settings, since: datetime) -> dict[str, object]:
     with sqlite3.connect(demo.airflow_home(settings) / "airflow.db") as database:
         rows = database.execute(
             "SELECT task_id, duration FROM task_instance WHERE dag_id = ? AND state = 'success' "
@@ -98,11 +89,22 @@ def task_durations(settings: Settings, since: datetime) -> dict[str, dict[str, f
                 (demo.DAG_ID, since.strftime("%Y-%m-%d %H:%M:%S")),
             ).fetchall()
         )
+        spans = database.execute(
+            "SELECT (julianday(end_date) - julianday(start_date)) * 86400, julianday(start_date) * 86400 "
+            "FROM dag_run WHERE dag_id = ? AND state = 'success' AND start_date >= ? ORDER BY start_date",
+            (demo.DAG_ID, since.strftime("%Y-%m-%d %H:%M:%S")),
+        ).fetchall()
     by_task: dict[str, list[float]] = {}
     for task_id, duration in rows:
         by_task.setdefault(task_id, []).append(float(duration))
     durations = {task: {"runs": len(values), **summary(values)} for task, values in sorted(by_task.items())}
-    return {"dag_runs": states, "tasks": durations}
+    runs = {"dag_runs": states}
+    if spans:
+        runs["dag_run_seconds"] = summary([seconds for seconds, _ in spans])
+    if len(spans) > 1:  # start to start: the cycle an event waits through
+        starts = [started for _, started in spans]
+        runs["seconds_between_run_starts"] = summary([later - earlier for earlier, later in itertools.pairwise(starts)])
+    return {**runs, "tasks": durations}
 
 
 def main() -> None:
@@ -113,7 +115,8 @@ def main() -> None:
 
     settings = namespace()
     stack.up(settings, say=print)
-    reset(settings)
+    drop(settings)
+    create(settings)
     for name, option in OPTIONS.items():  # the collector, the simulator and Airflow all read these
         os.environ[option.env] = str(getattr(settings, name))
     began = datetime.now(UTC)

@@ -13,50 +13,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
-import uuid
 from datetime import datetime
 
 from bench import results
 from bench.ingest import events_from, store
 from jobpulse.config import Settings, load_settings
+from jobpulse.namespace import create, drop, named
 
 GRAIN = ["job_id", "dates", "hours", "publisher_id", "campaign_id", "group_id"]
 
 
 def namespace() -> Settings:
-    suffix = "bench"
-    return dataclasses.replace(
-        load_settings(),
-        kafka_topic=f"bench.pipeline.{uuid.uuid4().hex[:6]}",
-        kafka_dlq_topic=f"bench.pipeline.{uuid.uuid4().hex[:6]}.dlq",
-        collector_group=f"bench-pipeline-{uuid.uuid4().hex[:6]}",
-        cassandra_keyspace=f"{suffix}_pipeline",
-        lakehouse_database=f"{suffix}_lake",
-        dbt_lakehouse_schema=f"{suffix}_models",
-        mysql_database=f"{suffix}_dw",
-        ingest_safety_lag=1,
-    )
-
-
-def reset(settings: Settings) -> None:
-    from pyhive import hive
-
-    from jobpulse.clients import cassandra_cluster
-    from jobpulse.migrations import migrate
-    from jobpulse.stack import service
-
-    cursor = hive.connect(host=settings.spark_thrift_host, port=settings.spark_thrift_port).cursor()
-    for database in (settings.lakehouse_database, settings.dbt_lakehouse_schema):
-        cursor.execute(f"DROP DATABASE IF EXISTS {database} CASCADE")
-    cluster = cassandra_cluster(settings)
-    cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {settings.cassandra_keyspace}", timeout=120)
-    cluster.shutdown()
-    service(settings, "mariadb").admin_sql(
-        f"DROP DATABASE IF EXISTS {settings.mysql_database};"
-        f"CREATE DATABASE {settings.mysql_database} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;"
-        f"GRANT ALL PRIVILEGES ON {settings.mysql_database}.* TO '{settings.mysql_user}'@'%';"
-    )
-    migrate(settings, say=lambda message: None)
+    return dataclasses.replace(named(load_settings(), "bench_pipeline"), ingest_safety_lag=1)
 
 
 def seed_algorithm(settings: Settings, watermark: str | None) -> float:
@@ -96,10 +64,12 @@ def seed_algorithm(settings: Settings, watermark: str | None) -> float:
     joined = parts[0]
     for part in parts[1:]:
         joined = joined.join(part, GRAIN, "full_outer")
-    url = f"jdbc:mariadb://{settings.mysql_host}:{settings.mysql_port}/{settings.mysql_database}"
+    # the mysql scheme makes Spark use its MySQL dialect (backquoted names); the MariaDB driver accepts it so
+    url = f"jdbc:mysql://{settings.mysql_host}:{settings.mysql_port}/{settings.mysql_database}?permitMysqlScheme"
     jobs = (
         spark.read.format("jdbc")
         .option("url", url)
+        .option("driver", "org.mariadb.jdbc.Driver")
         .option("dbtable", "job")
         .option("user", settings.mysql_user)
         .option("password", settings.mysql_password)
@@ -112,6 +82,7 @@ def seed_algorithm(settings: Settings, watermark: str | None) -> float:
         .withColumn("latest_update_time", F.current_timestamp())
         .write.format("jdbc")
         .option("url", url)
+        .option("driver", "org.mariadb.jdbc.Driver")
         .option("dbtable", "seed_events")
         .option("user", settings.mysql_user)
         .option("password", settings.mysql_password)
@@ -125,19 +96,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=2_000_000)
     parser.add_argument("--new-events", type=int, default=50_000)
+    parser.add_argument("--history-days", type=float, default=28.0, help="event time the backfill spans")
     args = parser.parse_args()
 
     from ingest.simulator import Simulator
     from jobpulse.pipeline import run_once
 
-    settings = namespace()
-    reset(settings)
-    events = events_from(Simulator(seed=13, start=datetime(2026, 11, 1), rate=1000).events(), 10**9)
+    def say(message: str) -> None:
+        print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
 
+    settings = namespace()
+    drop(settings)
+    create(settings)
+    # Spread over weeks of event time, as a platform's history is: the new events then touch a day or two
+    # of cells, which is what an incremental run recomputes whole (on one day's data, it is the whole table).
+    rate = args.events / (args.history_days * 86400)
+    events = events_from(Simulator(seed=13, start=datetime(2026, 10, 1), rate=rate).events(), 10**9)
+
+    say(f"storing {args.events} events in the raw log")
     store(settings, events, args.events)
-    backfill = run_once(settings, say=lambda message: None)
+    backfill = run_once(settings, say=say)
+    say(f"storing {args.new_events} new events")
     store(settings, events, args.new_events)
-    incremental = run_once(settings, say=lambda message: None)
+    incremental = run_once(settings, say=say)
 
     from jobpulse.clients import mysql_connect
 
@@ -146,6 +127,7 @@ def main() -> None:
     cursor.execute("SELECT DATE_FORMAT(MAX(TIMESTAMP(dates) + INTERVAL hours HOUR), '%Y-%m-%d %H:00:00') FROM events")
     (watermark,) = cursor.fetchone()
     connection.close()
+    say("seed algorithm")
     seed_full = seed_algorithm(settings, None)
     seed_incremental = seed_algorithm(settings, watermark)
 
@@ -162,6 +144,7 @@ def main() -> None:
     results.write(
         "pipeline",
         {
+            "history_days": args.history_days,
             "backfill": summary(backfill, backfill.events_landed),
             "incremental": summary(incremental, incremental.events_landed),
             "seed_algorithm": {

@@ -33,7 +33,7 @@ from jobpulse.lakehouse import landing_table, landing_table_path
 from jobpulse.reprocessing import DateRange
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 log = logging.getLogger("jobpulse.ingest")
 
@@ -99,6 +99,19 @@ def has_new_arrivals_now(settings: Settings) -> bool:
     return has_new_arrivals(settings, read_position(landing_table_path(settings)), datetime.now(UTC))
 
 
+def commit_batch(rows: DataFrame, settings: Settings, window: Window, metadata: str) -> None:
+    """Append ``rows`` to the landing table as batch ``window.batch``, in one Delta commit carrying the position
+    (``metadata``); Delta skips the write if this application already committed that batch number."""
+    (
+        rows.write.format("delta")
+        .mode("append")
+        .option("txnAppId", APP_ID)
+        .option("txnVersion", window.batch)
+        .option("userMetadata", metadata)
+        .saveAsTable(landing_table(settings))
+    )
+
+
 def land(spark: SparkSession, settings: Settings, window: Window) -> Position:
     """Append one window's events to the landing table in a single Delta commit that records the position."""
     from pyspark.sql import functions as F
@@ -122,14 +135,7 @@ def land(spark: SparkSession, settings: Settings, window: Window) -> Position:
             & (F.col("arrival_id") <= high)  # evaluated there, in timeuuid order, never by Spark as text
         )
         rows = changes_to_landing(changes, window.batch, ingested_at).coalesce(2)
-    (
-        rows.write.format("delta")
-        .mode("append")
-        .option("txnAppId", APP_ID)
-        .option("txnVersion", window.batch)
-        .option("userMetadata", window.metadata(landed_at=ingested_at.isoformat(), run=run))
-        .saveAsTable(landing_table(settings))
-    )
+    commit_batch(rows, settings, window, window.metadata(landed_at=ingested_at.isoformat(), run=run))
     landed = read_position(landing_table_path(settings))
     if landed is None or landed.batch < window.batch:
         raise RuntimeError(f"batch {window.batch} was not committed to {landing_table(settings)}")
@@ -161,15 +167,8 @@ def reland(spark: SparkSession, settings: Settings, dates: DateRange) -> Positio
         window = Window(batch=position.batch + 1, after_ticks=position.to_ticks, to_ticks=position.to_ticks)
         ingested_at = datetime.now(UTC)
         run = uuid.uuid4().hex
-        (
-            log_to_landing(missing, window.batch, ingested_at)
-            .write.format("delta")
-            .mode("append")
-            .option("txnAppId", APP_ID)
-            .option("txnVersion", window.batch)
-            .option("userMetadata", window.metadata(landed_at=ingested_at.isoformat(), run=run, reland=str(dates)))
-            .saveAsTable(landing_table(settings))
-        )
+        metadata = window.metadata(landed_at=ingested_at.isoformat(), run=run, reland=str(dates))
+        commit_batch(log_to_landing(missing, window.batch, ingested_at), settings, window, metadata)
     finally:
         missing.unpersist()
     landed = read_position(landing_table_path(settings))

@@ -174,3 +174,41 @@ def test_the_mart_follows_the_spec_run_after_run(namespace: Settings):
     for target in (dbt.LAKEHOUSE, dbt.WAREHOUSE):
         dbt.dbt(namespace, ["build", "--select", f"tag:{target}", "--full-refresh"], target)
     assert mart(namespace) == EXPECTED_2
+
+
+@pytest.mark.parametrize(
+    ("target", "reconciliation", "drift"),
+    [
+        (dbt.WAREHOUSE, "events_reconciles_with_the_lakehouse_facts", "mysql"),
+        (dbt.LAKEHOUSE, "fct_job_hourly_reconciles_with_classified_events", "spark"),
+    ],
+)
+def test_the_reconciliation_tests_pass_on_the_mart_and_fail_once_it_drifts(
+    namespace: Settings, target: str, reconciliation: str, drift: str
+):
+    connection = mysql_connect(namespace)
+    cursor = connection.cursor()
+    cursor.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'events'")
+    built = cursor.fetchone() is not None
+    connection.close()
+    if not built or not mart(namespace):  # run alone: give the mart something to reconcile
+        produce(namespace, RUN_1)
+        run_once(namespace, say=lambda message: None)
+    dbt.dbt(namespace, ["test", "--select", reconciliation], target)
+
+    if drift == "mysql":
+        connection = mysql_connect(namespace)
+        connection.cursor().execute("UPDATE events SET clicks = clicks + 1")
+        connection.commit()
+        connection.close()
+    else:
+        from pyhive import hive
+
+        cursor = hive.connect(host=namespace.spark_thrift_host, port=namespace.spark_thrift_port).cursor()
+        cursor.execute(f"UPDATE {namespace.dbt_lakehouse_schema}.fct_job_hourly SET clicks = clicks + 1")
+    try:
+        with pytest.raises(dbt.DbtFailure):
+            dbt.dbt(namespace, ["test", "--select", reconciliation], target)
+    finally:  # put the mart back for whatever runs next in this namespace
+        dbt.dbt(namespace, ["build", "--select", f"tag:{target}", "--full-refresh"], target)
+    dbt.dbt(namespace, ["test", "--select", reconciliation], target)
