@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from ingest.events import MAX_MESSAGE_BYTES, VALUE_FIELDS, Reason, Rejected, parse_event
+from ingest.events import (
+    LIMITS,
+    MAX_MESSAGE_BYTES,
+    NUMERIC_FIELDS,
+    VALUE_FIELDS,
+    Event,
+    Reason,
+    Rejected,
+    parse_event,
+)
 
 CREATE_TIME = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"  # a version-1 UUID
 
@@ -132,3 +144,101 @@ def test_the_size_limit_is_one_mebibyte():
     assert len(at_limit) == MAX_MESSAGE_BYTES
     assert parse_event(at_limit).ed == "x" * padding
     assert reason_of(message(ed="x" * (padding + 1))) == Reason.TOO_LARGE
+
+
+# -- poison inputs: each once crashed the parser (and with it the collector) instead of being rejected ----------
+def test_a_create_time_with_a_trailing_newline_is_invalid():
+    assert reason_of(message(create_time=CREATE_TIME + "\n")) == Reason.CREATE_TIME_INVALID
+
+
+@pytest.mark.parametrize("digits", [400, 5000])
+def test_an_integer_of_hundreds_or_thousands_of_digits_in_a_numeric_field_is_not_finite(digits: int):
+    raw = b'{"create_time": "' + CREATE_TIME.encode() + b'", "bid": 1' + b"0" * digits + b"}"
+    assert reason_of(raw) == Reason.INVALID_NUMBER
+
+
+def test_an_integer_of_thousands_of_digits_in_a_text_field_is_kept_as_its_json_text():
+    digits = "1" + "0" * 5000
+    raw = b'{"create_time": "' + CREATE_TIME.encode() + b'", "ed": ' + digits.encode() + b', "x": ' + digits.encode()
+    assert parse_event(raw + b"}").ed == digits
+
+
+def test_digits_of_other_scripts_are_not_a_number():
+    assert reason_of(message(job_id="\u0661\u0662")) == Reason.INVALID_NUMBER
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("bid", 1e14), ("bid", "-1e14"), ("bid", 10**15), ("job_id", 2**53), ("publisher_id", -(2**53)),
+     ("campaign_id", "1e16"), ("group_id", 1e300)],
+)  # fmt: skip
+def test_numbers_the_pipeline_cannot_carry_exactly_are_out_of_range(field: str, value: object):
+    assert reason_of(message(**{field: value})) == Reason.OUT_OF_RANGE
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("bid", 99_999_999_999_999.99), ("job_id", 2**53 - 1), ("tz", 1e300), ("cd", -1e300)]
+)
+def test_numbers_within_what_the_pipeline_carries_are_accepted(field: str, value: float):
+    assert getattr(parse_event(message(**{field: value})), field) == float(value)
+
+
+# -- properties: whatever the bytes, the parser returns an event or rejects it with a reason ---------------------
+def accepted_or_rejected(raw: bytes) -> Event | Rejected:
+    try:
+        return parse_event(raw)
+    except Rejected as rejected:
+        assert rejected.reason in Reason and rejected.detail
+        return rejected
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+field_names = st.sampled_from(["create_time", *VALUE_FIELDS]) | st.text(max_size=12)
+create_times = (
+    st.uuids(version=1).map(str)
+    | st.uuids(version=1).map(lambda value: f"{value}\n")
+    | st.uuids().map(str)
+    | st.text(max_size=40)
+    | json_values
+)
+# numbers as JSON literals (integers far beyond 64 bits among them) or as numeric strings: what the JSON
+# libraries handle least alike
+number_literals = st.integers(min_value=-(10**400), max_value=10**400).map(str) | st.floats(allow_nan=False).map(
+    lambda number: repr(number) if math.isfinite(number) else "1e999"
+)
+numeric_texts = st.from_regex(r"\A ?-?[0-9]{1,30}(\.[0-9]{0,5})?(e[+-]?[0-9]{1,4})? ?\Z").map(json.dumps)
+numbers = number_literals | numeric_texts
+
+
+@given(st.binary(max_size=300))
+def test_any_bytes_are_accepted_or_rejected_with_a_reason(raw: bytes):
+    accepted_or_rejected(raw)
+
+
+@given(st.dictionaries(field_names, json_values, max_size=8), create_times)
+def test_any_json_object_is_accepted_or_rejected_with_a_reason(document: dict, create_time: object):
+    document["create_time"] = create_time
+    outcome = accepted_or_rejected(json.dumps(document).encode())
+    if isinstance(outcome, Event):
+        assert str(outcome.create_time) == str(create_time).lower()
+        for name in NUMERIC_FIELDS:
+            value = getattr(outcome, name)
+            assert value is None or (math.isfinite(value) and abs(value) < LIMITS.get(name, math.inf))
+
+
+@given(st.dictionaries(st.sampled_from(sorted(NUMERIC_FIELDS)), numbers, min_size=1), st.uuids(version=1))
+def test_a_number_is_kept_if_the_pipeline_can_carry_it_and_rejected_if_not(fields: dict, create_time: object):
+    members = ", ".join(f'"{name}": {literal}' for name, literal in fields.items())
+    outcome = accepted_or_rejected(f'{{"create_time": "{create_time}", {members}}}'.encode())
+    expected = {
+        name: float(json.loads(literal) if literal.startswith('"') else literal) for name, literal in fields.items()
+    }
+    if all(math.isfinite(value) and abs(value) < LIMITS.get(name, math.inf) for name, value in expected.items()):
+        assert isinstance(outcome, Event), outcome
+        assert all(getattr(outcome, name) == value for name, value in expected.items())
+    else:
+        assert isinstance(outcome, Rejected) and outcome.reason in {Reason.INVALID_NUMBER, Reason.OUT_OF_RANGE}
