@@ -8,6 +8,11 @@ hand, commits it and exits.
 
 Batches are pipelined: while batch N is in flight to Cassandra, batch N+1 is consumed and validated, and N is
 committed before N+1 is sent, so offsets are always committed in order and only for stored events.
+
+One message never stops the others: a message the contract rejects is dead-lettered with its reason, and so is
+an event Cassandra refuses to store even alone (a batch Cassandra refuses is written again in halves first).
+Only a dead-letter topic that stays unwritable stops the collector, after a bounded number of attempts and
+with an error and a non-zero exit status, its batch uncommitted: a rejected message is never skipped unrecorded.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ingest.events import Event, Rejected, parse_event
+from ingest.events import Event, Reason, Rejected, parse_event
 from jobpulse.config import Settings
 
 if TYPE_CHECKING:
@@ -64,6 +69,7 @@ class Counters:
 class Batch:
     """One poll's worth of messages, validated: what to write, what to dead-letter, what to commit after."""
 
+    messages: list[Message]
     events: list[Event]
     rejects: list[tuple[Message, Rejected]]
     offsets: list[Any]  # TopicPartition with the next offset to read
@@ -75,6 +81,10 @@ class Stopping(Exception):
     """Raised inside a retry loop when a stop was requested: the batch is abandoned uncommitted."""
 
 
+class GaveUp(RuntimeError):
+    """An operation retried as often as it may be still failed: the collector stops, its batch uncommitted."""
+
+
 @dataclass
 class CollectorConfig:
     batch_size: int = 5000
@@ -83,6 +93,8 @@ class CollectorConfig:
     backoff_max: float = 30.0
     stats_interval: float = 10.0
     stats_file: Path | None = None
+    dead_letter_attempts: int = 5  # then the collector stops (exit status 69) rather than skip a rejected message
+    dead_letter_timeout: float = 30.0  # seconds a dead-letter produce may take before it counts as failed
 
 
 def dead_letter_headers(message: Message, rejected: Rejected) -> list[tuple[str, bytes]]:
@@ -139,7 +151,13 @@ class Collector:
         self._producer = Producer(
             kafka_config(
                 self.settings,
-                **{"acks": "all", "enable.idempotence": True, "linger.ms": 5, "message.max.bytes": 5 * 1024 * 1024},
+                **{
+                    "acks": "all",
+                    "enable.idempotence": True,
+                    "linger.ms": 5,
+                    "message.max.bytes": 5 * 1024 * 1024,
+                    "message.timeout.ms": int(self.config.dead_letter_timeout * 1000),
+                },
             )
         )
         session = None
@@ -212,56 +230,103 @@ class Collector:
             return None
         offsets = [TopicPartition(topic, partition, offset) for (topic, partition), offset in next_offsets.items()]
         consumed = sum(1 for message in messages if message.error() is None)
-        return Batch(list(events.values()), rejects, offsets, consumed)
+        return Batch(messages, list(events.values()), rejects, offsets, consumed)
 
     def _finish_pending(self) -> None:
         """Wait for the batch in flight, dead-letter its rejects, then commit its offsets."""
         batch, self._pending = self._pending, None
         if batch is None:
             return
+        refused: list[tuple[Event, Exception]] = []
         try:
             assert batch.write is not None
             batch.write.wait()
-        except Exception as error:  # write it again, the same rows, until it holds
-            log.warning("Cassandra write failed (%s: %s); retrying", type(error).__name__, error)
-            self._retry("write to Cassandra", lambda: self._raw_log.store(batch.events))
-        if batch.rejects:
-            self._retry("dead-letter rejected messages", lambda: self._dead_letter(batch.rejects))
+        except Exception as error:  # write it again, the same rows, until it holds (in halves if refused)
+            log.warning("Cassandra write failed (%s: %s); writing the batch again", type(error).__name__, error)
+            refused = self._retry("write to Cassandra", lambda: self._raw_log.store_or_refuse(batch.events))
+        rejects = batch.rejects + self._refused_messages(batch.messages, refused)
+        undelivered = rejects
+
+        def dead_letter() -> None:  # each attempt sends only what the previous ones could not deliver
+            nonlocal undelivered
+            failures = self._dead_letter(undelivered)
+            undelivered = [undelivered[index] for index in sorted(failures)]
+            if failures:
+                raise RuntimeError(f"{len(failures)} undelivered, e.g. {next(iter(failures.values()))}")
+
+        if rejects:
+            self._retry("dead-letter rejected messages", dead_letter, attempts=self.config.dead_letter_attempts)
         self._retry("commit Kafka offsets", lambda: self._consumer.commit(offsets=batch.offsets, asynchronous=False))
         self.counters.consumed += batch.consumed
-        self.counters.written += len(batch.events)
-        self.counters.dead_lettered += len(batch.rejects)
+        self.counters.written += len(batch.events) - len(refused)
+        self.counters.dead_lettered += len(rejects)
         self.counters.batches += 1
 
-    def _dead_letter(self, rejects: list[tuple[Message, Rejected]]) -> None:
+    @staticmethod
+    def _refused_messages(
+        messages: list[Message], refused: list[tuple[Event, Exception]]
+    ) -> list[tuple[Message, Rejected]]:
+        """The messages that carried the events Cassandra refused, each with its reason (parsed again: this
+        happens rarely enough that keeping every message's event would cost more)."""
+        if not refused:
+            return []
+        errors = {event.create_time: error for event, error in refused}
+        found = []
+        for message in messages:
+            if message.error() is not None:
+                continue
+            try:
+                create_time = parse_event(message.value() or b"").create_time
+            except Rejected:
+                continue
+            if create_time in errors:
+                error = errors[create_time]
+                log.error("Cassandra refused event %s even alone (%s): dead-lettered", create_time, error)
+                found.append((message, Rejected(Reason.STORAGE_REJECTED, f"{type(error).__name__}: {error}")))
+        return found
+
+    def _dead_letter(self, rejects: list[tuple[Message, Rejected]]) -> dict[int, str]:
+        """Produce ``rejects`` to the dead-letter topic and wait; returns the failures by index in ``rejects``."""
         producer = self._producer
-        failures: list[str] = []
+        failures: dict[int, str] = {}
 
-        def delivered(error: Any, _message: Any) -> None:
-            if error is not None:
-                failures.append(str(error))
+        def on_delivery(index: int) -> Callable[[Any, Any], None]:
+            def delivered(error: Any, _message: Any) -> None:
+                if error is not None:
+                    failures[index] = str(error)
 
-        for message, rejected in rejects:
-            producer.produce(
-                self.settings.kafka_dlq_topic,
-                value=message.value(),
-                key=message.key(),
-                headers=dead_letter_headers(message, rejected),
-                on_delivery=delivered,
-            )
+            return delivered
+
+        for index, (message, rejected) in enumerate(rejects):
+            try:
+                producer.produce(
+                    self.settings.kafka_dlq_topic,
+                    value=message.value(),
+                    key=message.key(),
+                    headers=dead_letter_headers(message, rejected),
+                    on_delivery=on_delivery(index),
+                )
+            except Exception as error:  # e.g. the local queue is full
+                failures[index] = f"{type(error).__name__}: {error}"
             producer.poll(0)
-        remaining = producer.flush(30)
-        if remaining or failures:
-            raise RuntimeError(f"{remaining} undelivered, failures: {failures[:3]}")
+        # message.timeout.ms fails what is still undelivered after dead_letter_timeout: the flush then returns
+        producer.flush(self.config.dead_letter_timeout + 5)
+        return failures
 
-    def _retry(self, what: str, operation: Callable[[], T]) -> T:
+    def _retry(self, what: str, operation: Callable[[], T], attempts: int | None = None) -> T:
+        """``operation`` until it succeeds: retried with backoff forever, or ``attempts`` times and then
+        :class:`GaveUp`."""
         delay = self.config.backoff_initial
+        attempt = 0
         while True:
+            attempt += 1
             try:
                 return operation()
             except Exception as error:  # every failure of a dependency is retried; nothing is skipped
                 if self.stop_requested:
                     raise Stopping from error
+                if attempts is not None and attempt >= attempts:
+                    raise GaveUp(f"could not {what} after {attempt} attempts: {error}") from error
                 self.counters.retries += 1
                 log.warning("could not %s (%s: %s); retrying in %.1fs", what, type(error).__name__, error, delay)
                 time.sleep(delay)

@@ -18,7 +18,7 @@ import time
 import uuid
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from operator import attrgetter
 from threading import Event as Signal
@@ -42,6 +42,25 @@ MAX_SEND_DELAY = 10.0
 
 class StaleArrival(RuntimeError):
     """A write took too long to send for its arrival stamp to stay trustworthy: retry it."""
+
+
+def store_in_halves(
+    events: Sequence[Event], store: Callable[[Sequence[Event]], None], refused: type[Exception]
+) -> Iterator[tuple[Event, Exception]]:
+    """Store ``events`` with ``store``; when it raises ``refused`` (a request the server will refuse however
+    often it is sent), store each half apart, down to single events. Yields each event refused on its own,
+    with the error; every other event is stored. Other errors propagate (the caller retries the whole)."""
+    pending = [list(events)]
+    while pending:
+        part = pending.pop()
+        try:
+            store(part)
+        except refused as error:
+            if len(part) == 1:
+                yield part[0], error
+            else:
+                middle = len(part) // 2
+                pending += [part[middle:], part[:middle]]
 
 
 _COLUMNS = ", ".join(VALUE_FIELDS)
@@ -200,6 +219,14 @@ class RawLog:
     def store(self, events: Sequence[Event]) -> None:
         """Write ``events`` and wait for every acknowledgement."""
         self.start_store(events).wait()
+
+    def store_or_refuse(self, events: Sequence[Event]) -> list[tuple[Event, Exception]]:
+        """Write ``events``; what Cassandra refuses as invalid (a batch over ``batch_size_fail_threshold``, say)
+        is written again in halves, and the events it still refuses alone are returned with the error. A
+        single event's rows are each one partition, so no batch-size limit applies to them."""
+        from cassandra import InvalidRequest
+
+        return list(store_in_halves(events, self.store, InvalidRequest))
 
     def start_store(self, events: Sequence[Event]) -> PendingWrite:
         """Send ``events`` to both tables and return at once; ``wait()`` on the result before relying on it."""

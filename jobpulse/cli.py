@@ -11,6 +11,8 @@ from pathlib import Path
 
 from jobpulse.config import OPTIONS, load_settings
 
+EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: a service the command needs failed past its retries
+
 
 def _setup(args: argparse.Namespace) -> int:
     """Fetch the JVM artifacts and install missing Debian packages; does nothing when all are there."""
@@ -123,11 +125,22 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _collect(args: argparse.Namespace) -> int:
     """Run the collector: Kafka -> Cassandra, rejects to the dead-letter topic."""
-    from ingest.collector import Collector, CollectorConfig
+    from ingest.collector import Collector, CollectorConfig, GaveUp
 
     settings = load_settings()
-    config = CollectorConfig(batch_size=args.batch_size, stats_file=settings.state_dir / "collector" / "stats.json")
-    counters = Collector(settings, config).run(drain=args.drain)
+    config = CollectorConfig(
+        batch_size=args.batch_size,
+        stats_file=settings.state_dir / "collector" / "stats.json",
+        dead_letter_attempts=args.dead_letter_attempts,
+        dead_letter_timeout=args.dead_letter_timeout,
+    )
+    try:
+        counters = Collector(settings, config).run(drain=args.drain)
+    except GaveUp as error:
+        logging.getLogger("jobpulse.collector").error(
+            "collector stopped: %s. Its batch is not committed: the next start consumes it again.", error
+        )
+        return EXIT_UNAVAILABLE
     print(counters.line())
     return 0
 
@@ -294,6 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     collect = commands.add_parser("collect", help="consume the tracking topic into Cassandra")
     collect.add_argument("--drain", action="store_true", help="stop once the topic is fully consumed")
     collect.add_argument("--batch-size", type=int, default=5000, help="messages per batch (default 5000)")
+    collect.add_argument(
+        "--dead-letter-attempts", type=int, default=5, help="attempts to dead-letter rejects before exiting 69"
+    )
+    collect.add_argument("--dead-letter-timeout", type=float, default=30.0, help="seconds one attempt may take")
     collect.set_defaults(run=_collect)
 
     from ingest.spark import ingest_job  # no Spark import: that happens when a batch is landed
