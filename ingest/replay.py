@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ingest.events import Event, Rejected, parse_event
+from ingest.events import Event, Reason, Rejected, parse_event
 from jobpulse.config import Settings
 
 DIRECT_BATCH = 5000
@@ -70,22 +70,26 @@ def replay_direct(settings: Settings, names: list[str], *, progress: bool) -> Re
     bar = tqdm(unit="ev", disable=not progress)
     try:
         raw_log = RawLog(cluster.connect(), keyspace(settings))
-        batch: dict[object, Event] = {}
+        batch: dict[object, tuple[Event, str]] = {}  # by event id: the event and the file:line it came from
+
+        def store() -> None:
+            refused = raw_log.store_or_refuse([event for event, _ in batch.values()])
+            for event, error in refused:
+                report.invalid.append(f"{batch[event.create_time][1]}: {Reason.STORAGE_REJECTED} ({error})")
+            report.stored += len(batch) - len(refused)
+            bar.update(len(batch))
+            batch.clear()
+
         for name, number, raw in read_lines(names, report):
             try:
                 event = parse_event(raw)
             except Rejected as rejected:
                 report.invalid.append(f"{name}:{number}: {rejected.reason} ({rejected.detail})")
                 continue
-            batch[event.create_time] = event
+            batch[event.create_time] = (event, f"{name}:{number}")
             if len(batch) >= DIRECT_BATCH:
-                raw_log.store(list(batch.values()))
-                report.stored += len(batch)
-                bar.update(len(batch))
-                batch.clear()
-        raw_log.store(list(batch.values()))
-        report.stored += len(batch)
-        bar.update(len(batch))
+                store()
+        store()
     finally:
         bar.close()
         cluster.shutdown()

@@ -209,3 +209,17 @@ def test_any_message_is_stored_or_dead_lettered_and_offsets_pass_only_what_is_wr
             continue
     assert len(dead) == len(batch) - len(accepted)
     assert set(stored(cassandra, accepted)) == set(accepted)
+
+
+def test_replay_direct_stores_large_events_and_reports_each_invalid_line(running_stack: Settings, cassandra, tmp_path):
+    from ingest.replay import replay_direct
+
+    valid = [event_json(job_id=index, ed="x" * 400_000 if index < 2 else "") for index in range(5)]
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(b"\n".join([valid[0], b"not json", *valid[1:]]) + b"\n")
+
+    report = replay_direct(running_stack, [str(path)], progress=False)
+
+    assert report.stored == len(valid)
+    assert report.invalid == [f"{path}:2: not_json (Expecting value at line 1 column 1)"]
+    assert len(stored(cassandra, [json.loads(raw)["create_time"] for raw in valid])) == len(valid)
