@@ -29,10 +29,14 @@ DEFAULT_RETAIN_HOURS = 168
 class DeltaTable:
     name: str  # database.table
     partition_column: str | None
+    in_epoch_hours: bool = False  # the partition is a count of hours since 1970-01-01 UTC, not a date
 
     def optimize_sql(self, before: date) -> str:
         if self.partition_column is None:
             return f"OPTIMIZE {self.name}"
+        if self.in_epoch_hours:
+            hours = (before - date(1970, 1, 1)).days * 24
+            return f"OPTIMIZE {self.name} WHERE {self.partition_column} < {hours}"
         return f"OPTIMIZE {self.name} WHERE {self.partition_column} < DATE'{before.isoformat()}'"
 
 
@@ -41,6 +45,7 @@ def delta_tables(settings: Settings) -> list[DeltaTable]:
     models = settings.dbt_lakehouse_schema
     return [
         DeltaTable(landing_table(settings), "arrival_date"),
+        DeltaTable(f"{models}.base_datalake__tracking_first_arrivals", "created_hour", in_epoch_hours=True),
         DeltaTable(f"{models}.stg_datalake__tracking", "dates"),
         DeltaTable(f"{models}.fct_job_hourly", "dates"),
         DeltaTable(f"{models}.fct_tracking_quality_daily", None),

@@ -4,7 +4,8 @@
     target to find matches, and its cost grows with history). The partition values are read from the new
     rows themselves before the merge. And when the model sets `reprocess_by` and the run is a reprocess, the
     target rows of the reprocessed dates that the new rows do not match are deleted in the same MERGE: they
-    are cells that no longer exist, and the model's new rows hold every cell of those dates.
+    are cells that no longer exist, and the model's new rows hold every cell of those dates. A model that sets
+    `merge_insert_only` never updates a row it holds: Delta then rewrites no file, it only appends.
 -#}
 {% macro spark__get_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) %}
     {%- set partition_by = config.get('partition_by', none) -%}
@@ -34,12 +35,14 @@
     merge into {{ target }} as DBT_INTERNAL_DEST
         using {{ source }} as DBT_INTERNAL_SOURCE
         on {{ predicates | join('\n        and ') }}
+        {%- if not config.get('merge_insert_only', false) %}
         when matched then update set
         {%- if update_columns is none %} *
         {%- else %}
             {% for column_name in update_columns -%}
                 {{ column_name }} = DBT_INTERNAL_SOURCE.{{ column_name }}{{ ", " if not loop.last }}
             {%- endfor %}
+        {%- endif %}
         {%- endif %}
         when not matched then insert *
         {%- if delete_unmatched %}

@@ -61,3 +61,17 @@ def test_compaction_and_vacuum_change_no_data_and_the_pipeline_carries_on(pipeli
 
     with pytest.raises(ValueError, match="retain at least"):
         maintain(pipeline, retain_hours=1)
+
+
+def test_compaction_stops_before_the_day_however_the_table_is_partitioned():
+    from datetime import date
+
+    from jobpulse.maintenance import DeltaTable
+
+    day = date(2026, 11, 28)
+    assert DeltaTable("d.t", "dates").optimize_sql(day) == "OPTIMIZE d.t WHERE dates < DATE'2026-11-28'"
+    hours = 498_840  # 2026-11-28 00:00 UTC, in hours since 1970-01-01 UTC
+    assert DeltaTable("d.t", "created_hour", in_epoch_hours=True).optimize_sql(day) == (
+        f"OPTIMIZE d.t WHERE created_hour < {hours}"
+    )
+    assert DeltaTable("d.t", None).optimize_sql(day) == "OPTIMIZE d.t"

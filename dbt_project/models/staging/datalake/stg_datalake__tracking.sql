@@ -2,20 +2,42 @@
     config(
         unique_key='create_time',
         partition_by=['dates'],
-        merge_update_columns=['create_time'],
+        merge_insert_only=true,
     )
 }}
 {#-
-    Cleaning rules 1-3 of the spec and one row per event id. Each run takes the landed batches newer than the
-    newest one already staged. A redelivered event is merged onto its first delivery and changes nothing, so
-    the row kept for an id is always its first arrival.
+    Cleaning rules 1-3 of the spec over each event's first delivery (rule 5). Each run takes the first
+    arrivals newer than the newest batch already staged and the landed rows they name; an id is staged only
+    when it first arrives, so the merge never meets an id it holds and only inserts.
 -#}
 
-with landed as (
-    select * from {{ source('datalake', 'tracking') }}
-    {%- if is_incremental() %}
-    where ingest_batch > {{ jobpulse__max_value(this, 'ingest_batch', -1) }}
+{%- set resume_after = jobpulse__max_value(this, 'ingest_batch', -1) if is_incremental() else none %}
+
+with first_arrivals as (
+    select * from {{ ref('base_datalake__tracking_first_arrivals') }}
+    {%- if resume_after is not none %}
+    where ingest_batch > {{ resume_after }}
     {%- endif %}
+),
+
+landed as (
+    select * from {{ source('datalake', 'tracking') }}
+    {%- if resume_after is not none %}
+    where ingest_batch > {{ resume_after }}
+    {%- endif %}
+),
+
+first_deliveries as (
+    select
+        landed.*,
+        {#- two deliveries of one id in one batch at the same microsecond: keep one -#}
+        row_number() over (partition by landed.create_time order by landed.arrived_at) as delivery
+    from landed
+    inner join first_arrivals
+        on
+            landed.create_time = first_arrivals.create_time
+            and landed.ingest_batch = first_arrivals.ingest_batch
+            and landed.arrived_at = first_arrivals.arrived_at
 ),
 
 cleaned as (
@@ -32,15 +54,8 @@ cleaned as (
         {{ jobpulse__event_hour('ts') }} as hours,
         arrived_at,
         ingest_batch
-    from landed
-    where job_id is not null
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (partition by create_time order by arrived_at, ingest_batch) as delivery
-    from cleaned
+    from first_deliveries
+    where delivery = 1 and job_id is not null
 ),
 
 final as (
@@ -57,8 +72,7 @@ final as (
         hours,
         arrived_at,
         ingest_batch
-    from ranked
-    where delivery = 1
+    from cleaned
 )
 
 select * from final
