@@ -28,6 +28,10 @@ TICKS_PER_SECOND = 10_000_000
 APP_ID = "jobpulse-ingest"  # Delta idempotent-write application id
 METADATA_KEY = "jobpulse_ingest"
 SHARDS = 8  # must match ingest.raw_log.SHARDS (checked by tests)
+# How long the change feed keeps an arrival: tracking_changes' default_time_to_live (checked by tests). A
+# position older than that, less a margin for the run itself, may stand before arrivals already expired.
+CHANGE_FEED_TTL = timedelta(days=14)
+EXPIRY_MARGIN = timedelta(hours=1)
 
 
 def ticks_of(moment: datetime) -> int:
@@ -68,6 +72,10 @@ class Position:
     @property
     def to(self) -> datetime:
         return moment_of(self.to_ticks)
+
+    def expired(self, now: datetime) -> bool:
+        """Whether arrivals just after the position may already be gone from the change feed."""
+        return now - self.to >= CHANGE_FEED_TTL - EXPIRY_MARGIN
 
 
 @dataclass(frozen=True)

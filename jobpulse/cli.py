@@ -367,13 +367,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("jobpulse").setLevel(logging.INFO)
     logging.getLogger("cassandra").setLevel(logging.ERROR)  # failures reach us as exceptions
+    from ingest.spark.ingest_job import ResyncNeeded
     from jobpulse.dbt import DbtFailure
     from jobpulse.migrations import MigrationError
     from jobpulse.stack.process import ServiceError
 
     try:
         return args.run(args)
-    except (ServiceError, MigrationError, DbtFailure, ValueError) as error:
+    except (ServiceError, MigrationError, DbtFailure, ResyncNeeded, ValueError) as error:
         print(f"jobpulse {args.command}: {error}", file=sys.stderr)
         return 1
 

@@ -26,11 +26,17 @@ def keyspace(settings: Settings) -> str:
 
 def cassandra_cluster(settings: Settings, **options: Any) -> Cluster:
     """A driver cluster object for the stack's Cassandra (protocol v5, as Cassandra 5 speaks)."""
+    from cassandra import ConsistencyLevel
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
     from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
     options.setdefault("connect_timeout", 10)
-    profile = ExecutionProfile(load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()), request_timeout=30)
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
+        request_timeout=30,
+        # reads see every write acknowledged at LOCAL_QUORUM (the raw log's), whatever the replication factor
+        consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+    )
     return Cluster(
         [settings.cassandra_host],
         port=settings.cassandra_port,

@@ -77,6 +77,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.catalog.cassandra": "com.datastax.spark.connector.datasource.CassandraCatalog",
         "spark.cassandra.connection.host": settings.cassandra_host,
         "spark.cassandra.connection.port": str(settings.cassandra_port),
+        # The raw log is written at LOCAL_QUORUM: reading at LOCAL_QUORUM too sees every acknowledged write
+        # whatever the replication factor (LOCAL_ONE, the connector's default, may miss one when it is above 1).
+        "spark.cassandra.input.consistency.level": "LOCAL_QUORUM",
         "spark.sql.catalogImplementation": "hive",
         "spark.sql.warehouse.dir": str(settings.warehouse_dir),
         "spark.hadoop.javax.jdo.option.ConnectionURL": metastore_url,
@@ -138,6 +141,16 @@ def _python() -> str:
 
 def landing_table(settings: Settings) -> str:
     return f"{settings.lakehouse_database}.tracking"
+
+
+# The lakehouse models that resume after the highest landing batch they hold, and the column that holds it:
+# batch numbers must never restart below these (tests check the list against the models).
+BATCH_WATERMARKS = (
+    ("base_datalake__tracking_first_arrivals", "ingest_batch"),
+    ("stg_datalake__tracking", "ingest_batch"),
+    ("fct_job_hourly", "last_ingest_batch"),
+    ("fct_tracking_quality_daily", "last_ingest_batch"),
+)
 
 
 def landing_table_path(settings: Settings) -> Path:

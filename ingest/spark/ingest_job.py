@@ -3,6 +3,7 @@
     jobpulse ingest                                  # the same as:
     spark-submit ingest/spark/ingest_job.py          # (SPARK_CONF_DIR from `jobpulse stack up`)
     jobpulse ingest --check                          # exit 0 if there is something to land, 99 if not
+    jobpulse ingest --resync                         # recovery: land what the landing table lacks, move on
 
 Each batch reads the change feed partitions of the minutes its arrival window spans, with the window's
 timeuuid range pushed down to Cassandra, and appends them to the landing table in one Delta commit that also
@@ -11,7 +12,15 @@ make a batch land at most once: a rerun after a crash lands the batch that did n
 racing the first is refused by the run lock or, failing that, skipped by Delta. The first run, with no
 position, backfills from the log itself.
 
-Exit codes: 0 done (or nothing to land), 99 (``--check``) nothing new, 75 another run holds the lock.
+The change feed keeps an arrival 14 days: a position older than that (an ingest stopped for two weeks) may
+stand before arrivals already gone, so the ingest refuses to run from it and lands nothing. The recovery,
+``--resync``, lands every event of the raw log the landing table lacks (a full scan of the log) as the next
+batch and moves the position to now; batch numbers carry on, so every model takes the events in as usual.
+A landing table found empty while the models hold batches (it was emptied or made anew) is refused the same
+way, since a backfill numbered from 1 would fall behind every model's watermark.
+
+Exit codes: 0 done (or nothing to land), 99 (``--check``) nothing new, 75 another run holds the lock, 1 the
+position cannot be trusted (the message says how to recover).
 """
 
 from __future__ import annotations
@@ -27,9 +36,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ingest.capture import APP_ID, SHARDS, Position, Window, plan, read_position, ticks_of
+from ingest.capture import APP_ID, CHANGE_FEED_TTL, SHARDS, Position, Window, plan, read_position, ticks_of
 from jobpulse.config import Settings, load_settings
-from jobpulse.lakehouse import landing_table, landing_table_path
+from jobpulse.lakehouse import BATCH_WATERMARKS, landing_table, landing_table_path
 from jobpulse.reprocessing import DateRange
 
 if TYPE_CHECKING:
@@ -44,6 +53,16 @@ DEFAULT_MAX_SPAN = timedelta(hours=2)
 
 class IngestBusy(RuntimeError):
     pass
+
+
+class ResyncNeeded(RuntimeError):
+    """The position cannot be trusted to capture everything: nothing was landed; ``--resync`` recovers."""
+
+    RECOVERY = (
+        "Nothing was landed. Recover with `jobpulse ingest --resync`: it lands every event of the raw log that "
+        "the landing table lacks (a full scan of the log) and moves the position to now; the models then take "
+        "the events in as usual."
+    )
 
 
 @contextmanager
@@ -146,40 +165,92 @@ def land(spark: SparkSession, settings: Settings, window: Window) -> Position:
     return landed
 
 
-def reland(spark: SparkSession, settings: Settings, dates: DateRange) -> Position | None:
-    """A reprocess's first step: land again, as one extra batch, the raw log's events dated ``dates`` that the
-    landing table lacks. The batch moves no arrival position (its window is empty), so the change capture
-    carries on where it was; staging merges the events in by id like any redelivery. None if none lacked.
-    (Called by ``run`` under the run lock.)"""
-    from ingest.spark.transforms import log_to_landing, missing_events_on_dates
+def land_missing(
+    spark: SparkSession, settings: Settings, window: Window, dates: DateRange | None = None
+) -> Position | None:
+    """Land, as batch ``window.batch``, the raw log's events the landing table lacks (only those dated
+    ``dates`` if given); the commit records ``window``'s position. None, and no commit, when none lack and the
+    window does not move the position."""
+    from ingest.spark.transforms import log_to_landing, missing_events
     from jobpulse.clients import keyspace as checked_keyspace
 
-    position = read_position(landing_table_path(settings))
-    if position is None:
-        raise RuntimeError("nothing has been ingested yet: run the ingest (a backfill) before a reprocess")
     log_rows = spark.read.table(f"cassandra.{checked_keyspace(settings)}.tracking")
     landed_rows = spark.read.table(landing_table(settings))
-    missing = missing_events_on_dates(log_rows, landed_rows, dates.first, dates.last).cache()
+    first, last = (dates.first, dates.last) if dates is not None else (None, None)
+    missing = missing_events(log_rows, landed_rows, first, last).cache()
+    moves = window.after_ticks != window.to_ticks
     try:
-        if missing.isEmpty():
-            log.info("reprocess %s: the landing table lacks none of the raw log's events", dates)
+        if missing.isEmpty() and not moves:
             return None
-        window = Window(batch=position.batch + 1, after_ticks=position.to_ticks, to_ticks=position.to_ticks)
         ingested_at = datetime.now(UTC)
         run = uuid.uuid4().hex
-        metadata = window.metadata(landed_at=ingested_at.isoformat(), run=run, reland=str(dates))
+        kind = {"reland": str(dates)} if dates is not None else {"resync": True}
+        metadata = window.metadata(landed_at=ingested_at.isoformat(), run=run, **kind)
         commit_batch(log_to_landing(missing, window.batch, ingested_at), settings, window, metadata)
     finally:
         missing.unpersist()
     landed = read_position(landing_table_path(settings))
     if landed is None or landed.run != run:
-        raise RuntimeError(f"reprocess batch {window.batch} was not committed to {landing_table(settings)}")
-    log.info("reprocess %s: relanded %s events as batch %d", dates, landed.rows, landed.batch)
+        raise RuntimeError(f"batch {window.batch} was not committed to {landing_table(settings)}")
+    return landed
+
+
+def reland(spark: SparkSession, settings: Settings, dates: DateRange) -> Position | None:
+    """A reprocess's first step: land again, as one extra batch, the raw log's events dated ``dates`` that the
+    landing table lacks. The batch moves no arrival position (its window is empty), so the change capture
+    carries on where it was; staging merges the events in by id like any redelivery. None if none lacked.
+    (Called by ``run`` under the run lock.)"""
+    position = read_position(landing_table_path(settings))
+    if position is None:
+        raise RuntimeError("nothing has been ingested yet: run the ingest (a backfill) before a reprocess")
+    window = Window(batch=position.batch + 1, after_ticks=position.to_ticks, to_ticks=position.to_ticks)
+    landed = land_missing(spark, settings, window, dates)
+    if landed is None:
+        log.info("reprocess %s: the landing table lacks none of the raw log's events", dates)
+    else:
+        log.info("reprocess %s: relanded %s events as batch %d", dates, landed.rows, landed.batch)
+    return landed
+
+
+def highest_modelled_batch(spark: SparkSession, settings: Settings) -> int:
+    """The highest landing batch any lakehouse model holds (0 if none): where they all resume after."""
+    highest = 0
+    schema = settings.dbt_lakehouse_schema
+    if not spark.catalog.databaseExists(schema):
+        return 0
+    for model, column in BATCH_WATERMARKS:
+        if spark.catalog.tableExists(f"{schema}.{model}"):
+            value = spark.sql(f"SELECT MAX({column}) FROM {schema}.{model}").first()[0]
+            highest = max(highest, value or 0)
+    return highest
+
+
+def resync(settings: Settings, now: datetime | None = None) -> Position:
+    """The recovery of a position the change feed no longer covers (or of a landing table made anew): land
+    every raw-log event the landing table lacks as the batch after the highest any table holds, and move the
+    position to now less the safety lag. What arrives during the scan is captured again by the next run."""
+    from jobpulse.lakehouse import spark_session
+
+    with run_lock(settings):
+        position = read_position(landing_table_path(settings))
+        to = (now or datetime.now(UTC)) - timedelta(seconds=settings.ingest_safety_lag)
+        spark = spark_session(settings, "jobpulse-ingest-resync")
+        try:
+            batch = max(position.batch if position else 0, highest_modelled_batch(spark, settings)) + 1
+            window = Window(batch=batch, after_ticks=position.to_ticks if position else None, to_ticks=ticks_of(to))
+            landed = land_missing(spark, settings, window)
+        finally:
+            spark.stop()
+    assert landed is not None  # the window moves the position: always committed
+    log.info("resync: landed %s events as batch %d; position now %s", landed.rows, landed.batch, to.isoformat())
     return landed
 
 
 def run(
-    settings: Settings, max_span: timedelta = DEFAULT_MAX_SPAN, reprocess: DateRange | None = None
+    settings: Settings,
+    max_span: timedelta = DEFAULT_MAX_SPAN,
+    reprocess: DateRange | None = None,
+    now: datetime | None = None,
 ) -> list[Position]:
     """Land every batch due now and, for a reprocess, the events of its dates that the landing table lacks;
     returns the positions committed (empty when there was nothing to land)."""
@@ -187,8 +258,15 @@ def run(
 
     with run_lock(settings):
         position = read_position(landing_table_path(settings))
+        now = now or datetime.now(UTC)
+        if position is not None and position.expired(now):
+            raise ResyncNeeded(
+                f"the ingest position ({position.to.isoformat()}) is older than the change feed keeps arrivals "
+                f"({CHANGE_FEED_TTL.days} days): events that arrived since may be gone from it. "
+                + ResyncNeeded.RECOVERY
+            )
         safety_lag = timedelta(seconds=settings.ingest_safety_lag)
-        windows = plan(position, datetime.now(UTC), safety_lag=safety_lag, max_span=max_span)
+        windows = plan(position, now, safety_lag=safety_lag, max_span=max_span)
         if not windows and reprocess is None:
             log.info("nothing can have arrived since the position (%s)", position.to if position else "none")
             return []
@@ -197,6 +275,12 @@ def run(
         borrowed = SparkSession.getActiveSession() is not None  # e.g. a test's session: not ours to stop
         spark = spark_session(settings, "jobpulse-ingest")
         try:
+            if position is None and (modelled := highest_modelled_batch(spark, settings)):
+                raise ResyncNeeded(
+                    f"the landing table {landing_table(settings)} holds no batch, but the models hold batches "
+                    f"up to {modelled}: it was emptied or made anew, and a backfill numbered from 1 would fall "
+                    "behind them. " + ResyncNeeded.RECOVERY
+                )
             landed = [land(spark, settings, window) for window in windows]
             if reprocess is not None and (relanded := reland(spark, settings, reprocess)) is not None:
                 landed.append(relanded)
@@ -207,7 +291,11 @@ def run(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--check", action="store_true", help=f"exit 0 if there is new data, {EXIT_NOTHING_NEW} if not")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help=f"exit 0 if there is new data, {EXIT_NOTHING_NEW} if not")
+    mode.add_argument(
+        "--resync", action="store_true", help="land every raw-log event the landing table lacks; position to now"
+    )
     parser.add_argument("--max-span-minutes", type=int, default=120, help="longest arrival window of one batch")
 
 
@@ -220,10 +308,13 @@ def execute(args: argparse.Namespace) -> int:
         print("nothing new to land")
         return EXIT_NOTHING_NEW
     try:
-        landed = run(settings, timedelta(minutes=args.max_span_minutes))
+        landed = [resync(settings)] if args.resync else run(settings, timedelta(minutes=args.max_span_minutes))
     except IngestBusy as busy:
         print(f"jobpulse ingest: {busy}; refusing to run a second one", file=sys.stderr)
         return EXIT_BUSY
+    except ResyncNeeded as needed:
+        print(f"jobpulse ingest: {needed}", file=sys.stderr)
+        return 1
     print(f"landed {len(landed)} batch(es): {sum(position.rows or 0 for position in landed)} rows")
     return 0
 

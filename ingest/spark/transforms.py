@@ -76,8 +76,10 @@ def event_date(ts: Column) -> Column:
     return F.when(text.rlike(TS_PATTERN), F.to_date(F.substring(text, 1, 10), "yyyy-MM-dd"))
 
 
-def missing_events_on_dates(log: DataFrame, landed: DataFrame, first: date, last: date) -> DataFrame:
-    """Rows of the raw log dated ``first``..``last`` whose event id is nowhere in the landing table: what a
-    reprocess lands again. (Events whose `ts` gives no date are not counted by any metric: not relanded.)"""
-    dated = log.where(event_date(F.col("ts")).between(F.lit(first), F.lit(last)))
-    return dated.join(landed.select("create_time"), on="create_time", how="left_anti")
+def missing_events(log: DataFrame, landed: DataFrame, first: date | None = None, last: date | None = None) -> DataFrame:
+    """Rows of the raw log whose event id is nowhere in the landing table: what a resync lands, or with dates,
+    what a reprocess of ``first``..``last`` lands again (events whose `ts` gives no date are not counted by
+    any metric: a reprocess does not reland them)."""
+    if first is not None and last is not None:
+        log = log.where(event_date(F.col("ts")).between(F.lit(first), F.lit(last)))
+    return log.join(landed.select("create_time"), on="create_time", how="left_anti")

@@ -92,3 +92,19 @@ def test_the_position_is_read_from_the_newest_ingest_commit(tmp_path: Path):
     )
     write_commit(log, 2, {"commitInfo": {"operation": "OPTIMIZE", "userMetadata": "compaction by the nightly job"}})
     assert read_position(tmp_path) == Position(batch=1, to_ticks=ticks_of(NOW), landed_at="x", rows=42, run="r1")
+
+
+def test_the_change_feeds_ttl_is_the_one_its_migration_sets():
+    from ingest.capture import CHANGE_FEED_TTL
+
+    migration = (
+        Path(raw_log.__file__).parent.parent / "jobpulse" / "migrations" / "cassandra" / "V001__raw_event_log.cql"
+    )
+    assert f"default_time_to_live = {int(CHANGE_FEED_TTL.total_seconds())}" in migration.read_text()
+
+
+def test_a_position_expires_an_hour_before_the_change_feed_drops_what_follows_it():
+    position = Position(batch=3, to_ticks=ticks_of(NOW))
+    assert not position.expired(NOW + timedelta(days=13, hours=22, minutes=59))
+    assert position.expired(NOW + timedelta(days=13, hours=23))
+    assert position.expired(NOW + timedelta(days=30))

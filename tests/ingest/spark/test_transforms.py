@@ -18,7 +18,7 @@ from ingest.spark.transforms import (
     changes_to_landing,
     event_date,
     log_to_landing,
-    missing_events_on_dates,
+    missing_events,
     timeuuid_micros,
 )
 from jobpulse.config import PROJECT_ROOT
@@ -140,13 +140,15 @@ def test_a_reprocess_relands_only_the_dated_events_the_landing_table_lacks(spark
         schema,
     )
     landed = spark.createDataFrame([("landed",), ("elsewhere",)], "create_time string")
-    missing = missing_events_on_dates(log, landed, dt.date(2026, 11, 20), dt.date(2026, 11, 21))
+    missing = missing_events(log, landed, dt.date(2026, 11, 20), dt.date(2026, 11, 21))
     assertDataFrameEqual(
         missing,
         spark.createDataFrame(
             [event("lost", "2026-11-20 11:00:00"), event("lost-last-day", "2026-11-21 23:59:59")], schema
         ),
     )
+    # a resync: every event the landing table lacks, dated or not
+    assertDataFrameEqual(missing_events(log, landed), log.where("create_time != 'landed'"))
 
 
 def test_the_ts_rule_is_the_one_dbt_applies():
