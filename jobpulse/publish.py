@@ -7,6 +7,10 @@ a move that fails half-way commits nothing and the next one moves the same rows 
 
 A reprocess (jobpulse/reprocessing.py) replaces its dates whole instead, in the same transaction: their rows
 are deleted and copied again, so the cells the lakehouse dropped go from MySQL too.
+
+Publishes and the MySQL `events` model take turns (a MySQL named lock, ``FACTS_LOCK``), so overlapping runs
+(a `jobpulse run` beside a scheduled one) can neither copy stale rows over newer ones nor commit rows with an
+``updated_at`` older than the watermark `events` has already moved past.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from jobpulse.config import Settings
 from jobpulse.reprocessing import DateRange
 
 CHUNK = 5000
+FACTS_LOCK = "jobpulse.facts.{database}"  # also taken by dbt_project/macros/facts_lock.sql
+LOCK_TIMEOUT = 600  # seconds to wait for another run's publish or `events` model
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,9 @@ def publish(settings: Settings, reprocess: DateRange | None = None) -> dict[str,
     moved = {}
     try:
         read, write = lakehouse.cursor(), mysql.cursor()
+        write.execute("SELECT GET_LOCK(%s, %s)", (FACTS_LOCK.format(database=settings.mysql_database), LOCK_TIMEOUT))
+        if write.fetchone()[0] != 1:
+            raise RuntimeError(f"another run held the facts lock for {LOCK_TIMEOUT} s: try again")
         for copy in COPIES:
             write.execute(f"SELECT COALESCE(MAX(last_ingest_batch), -1) FROM {copy.mysql_table}")
             (copied_through,) = write.fetchone()
@@ -93,6 +102,6 @@ def publish(settings: Settings, reprocess: DateRange | None = None) -> dict[str,
         mysql.rollback()
         raise
     finally:
-        mysql.close()
+        mysql.close()  # which releases the lock
         lakehouse.close()
     return moved

@@ -5,8 +5,12 @@
     config(
         materialized='incremental',
         unique_key=grain,
-        pre_hook="{{ jobpulse__delete_vanished_cells(" ~ grain ~ ") }}",
+        pre_hook=[
+            "{{ jobpulse__take_facts_lock() }}",
+            "{{ jobpulse__delete_vanished_cells(" ~ grain ~ ") }}",
+        ],
         post_hook=[
+            "{{ jobpulse__release_facts_lock() }}",
             "{{ jobpulse__ensure_index(this, 'events_grain', " ~ grain ~ ", unique=true) }}",
             "{{ jobpulse__ensure_index(this, 'events_time', ['dates', 'hours']) }}",
             "{{ jobpulse__ensure_index(this, 'events_job', ['job_id', 'dates']) }}",
@@ -20,7 +24,8 @@
     the fact rows copied since the mart was last written and upserts (delete + insert on the grain, in one
     transaction) only those whose values differ from the mart's, so `latest_update_time` moves only when a
     row changes and a run with nothing new writes nothing. A reprocess first deletes the cells of its dates
-    that the copied facts no longer hold (the facts of those dates were replaced whole by the publish).
+    that the copied facts no longer hold (the facts of those dates were replaced whole by the publish). The
+    model and the publish take turns (macros/facts_lock.sql), so the watermark never passes a publish in flight.
 -#}
 
 with facts as (
