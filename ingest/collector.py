@@ -97,6 +97,24 @@ class CollectorConfig:
     dead_letter_timeout: float = 30.0  # seconds a dead-letter produce may take before it counts as failed
 
 
+def health(stats_file: Path, max_age: float) -> tuple[bool, str]:
+    """Whether a collector is alive and making progress: its process runs and it wrote its counters within
+    ``max_age`` seconds (it does every ``stats_interval`` while it consumes, idle or not, and stops doing so
+    while it is stuck retrying a dependency)."""
+    import psutil
+
+    try:
+        stats = json.loads(stats_file.read_text())
+    except (OSError, ValueError) as error:
+        return False, f"unhealthy: no counters in {stats_file} ({error})"
+    age = time.time() - stats["updated_at"]
+    if not psutil.pid_exists(stats["pid"]):
+        return False, f"unhealthy: collector {stats['pid']} is not running"
+    if age > max_age:
+        return False, f"unhealthy: counters last written {age:.0f}s ago (retrying a dependency?)"
+    return True, f"healthy: pid {stats['pid']}, counters written {age:.0f}s ago, lag {stats['lag']}"
+
+
 def dead_letter_headers(message: Message, rejected: Rejected) -> list[tuple[str, bytes]]:
     source = f"{message.topic()}/{message.partition()}/{message.offset()}"
     return [

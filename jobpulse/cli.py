@@ -37,9 +37,12 @@ def _stack(args: argparse.Namespace) -> int:
     from jobpulse import stack
 
     settings = load_settings()
-    if args.action in ("serve", "check"):
+    if args.action in ("serve", "check", "accounts"):
         if not args.service:
             raise ValueError(f"`stack {args.action}` needs a service name")
+        if args.action == "accounts":
+            stack.service(settings, args.service).after_start()
+            return 0
         if args.action == "serve":
             stack.serve(settings, args.service)
         print(stack.check(settings, args.service))
@@ -125,12 +128,17 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _collect(args: argparse.Namespace) -> int:
     """Run the collector: Kafka -> Cassandra, rejects to the dead-letter topic."""
-    from ingest.collector import Collector, CollectorConfig, GaveUp
+    from ingest.collector import Collector, CollectorConfig, GaveUp, health
 
     settings = load_settings()
+    stats_file = settings.state_dir / "collector" / "stats.json"
+    if args.health:
+        healthy, detail = health(stats_file, max_age=args.health_max_age)
+        print(detail)
+        return 0 if healthy else 1
     config = CollectorConfig(
         batch_size=args.batch_size,
-        stats_file=settings.state_dir / "collector" / "stats.json",
+        stats_file=stats_file,
         dead_letter_attempts=args.dead_letter_attempts,
         dead_letter_timeout=args.dead_letter_timeout,
     )
@@ -277,10 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
     stack_parser = commands.add_parser("stack", help="start, stop or inspect the local services")
     stack_parser.add_argument(
         "action",
-        choices=["up", "down", "status", "serve", "check"],
-        help="serve/check: run one service in the foreground / probe it once (used by the compose deployment)",
+        choices=["up", "down", "status", "serve", "check", "accounts"],
+        help="serve/check/accounts: run one service in the foreground / probe it once / make its accounts "
+        "(used by the compose deployment)",
     )
-    stack_parser.add_argument("service", nargs="?", help="service name, for serve and check")
+    stack_parser.add_argument("service", nargs="?", help="service name, for serve, check and accounts")
     stack_parser.set_defaults(run=_stack)
 
     commands.add_parser("migrate", help="apply pending schema migrations and create the Kafka topics").set_defaults(
@@ -311,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--dead-letter-attempts", type=int, default=5, help="attempts to dead-letter rejects before exiting 69"
     )
     collect.add_argument("--dead-letter-timeout", type=float, default=30.0, help="seconds one attempt may take")
+    collect.add_argument(
+        "--health", action="store_true", help="exit 0 if a running collector wrote its counters recently, else 1"
+    )
+    collect.add_argument("--health-max-age", type=float, default=60.0, help="seconds that counts as recently")
     collect.set_defaults(run=_collect)
 
     from ingest.spark import ingest_job  # no Spark import: that happens when a batch is landed

@@ -27,10 +27,12 @@ def keyspace(settings: Settings) -> str:
 def cassandra_cluster(settings: Settings, **options: Any) -> Cluster:
     """A driver cluster object for the stack's Cassandra (protocol v5, as Cassandra 5 speaks)."""
     from cassandra import ConsistencyLevel
+    from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
     from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
     options.setdefault("connect_timeout", 10)
+    options.setdefault("auth_provider", PlainTextAuthProvider(settings.cassandra_user, settings.cassandra_password))
     profile = ExecutionProfile(
         load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
         request_timeout=30,
@@ -67,5 +69,12 @@ def mysql_connect(settings: Settings, *, readonly: bool = False, **options: Any)
 
 
 def kafka_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
-    """librdkafka settings for any client of the stack's Kafka."""
-    return {"bootstrap.servers": settings.kafka_bootstrap, **overrides}
+    """librdkafka settings for any client of the stack's Kafka: SASL/SCRAM-SHA-512 as the pipeline's user."""
+    return {
+        "bootstrap.servers": settings.kafka_bootstrap,
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": settings.kafka_user,
+        "sasl.password": settings.kafka_password,
+        **overrides,
+    }

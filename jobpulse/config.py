@@ -7,6 +7,7 @@ environment does not set, so a developer can keep local overrides out of their s
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -33,6 +34,8 @@ OPTIONS: dict[str, Option] = {
     "cassandra_port": Option("JOBPULSE_CASSANDRA_PORT", "9042", "Cassandra CQL port"),
     "cassandra_storage_port": Option("JOBPULSE_CASSANDRA_STORAGE_PORT", "7000", "Cassandra inter-node port"),
     "cassandra_heap": Option("JOBPULSE_CASSANDRA_HEAP", "1G", "Cassandra JVM heap"),
+    "cassandra_user": Option("JOBPULSE_CASSANDRA_USER", "jobpulse", "Cassandra role of the pipeline"),
+    "cassandra_password": Option("JOBPULSE_CASSANDRA_PASSWORD", "cassandra-local", "Cassandra role's password"),
     "cassandra_keyspace": Option("JOBPULSE_CASSANDRA_KEYSPACE", "datalake", "keyspace of the raw event log"),
     "cassandra_replication_factor": Option(
         "JOBPULSE_CASSANDRA_REPLICATION_FACTOR", "1", "replication factor of the keyspace (3 in production)"
@@ -41,6 +44,10 @@ OPTIONS: dict[str, Option] = {
     "kafka_port": Option("JOBPULSE_KAFKA_PORT", "9092", "Kafka broker port"),
     "kafka_controller_port": Option("JOBPULSE_KAFKA_CONTROLLER_PORT", "9093", "Kafka KRaft controller port"),
     "kafka_heap": Option("JOBPULSE_KAFKA_HEAP", "512M", "Kafka JVM heap"),
+    "kafka_user": Option("JOBPULSE_KAFKA_USER", "jobpulse", "Kafka SASL/SCRAM-SHA-512 user of the pipeline"),
+    "kafka_password": Option(
+        "JOBPULSE_KAFKA_PASSWORD", "kafka-local", "Kafka user's password (neither \" nor \\ : it is written into JAAS)"
+    ),
     "kafka_topic": Option("JOBPULSE_KAFKA_TOPIC", "tracking", "topic of the tracking events"),
     "kafka_dlq_topic": Option("JOBPULSE_KAFKA_DLQ_TOPIC", "tracking.dlq", "dead-letter topic of rejected messages"),
     "kafka_partitions": Option("JOBPULSE_KAFKA_PARTITIONS", "6", "partitions of the tracking topic"),
@@ -84,12 +91,16 @@ class Settings:
     cassandra_port: int
     cassandra_storage_port: int
     cassandra_heap: str
+    cassandra_user: str
+    cassandra_password: str
     cassandra_keyspace: str
     cassandra_replication_factor: int
     kafka_host: str
     kafka_port: int
     kafka_controller_port: int
     kafka_heap: str
+    kafka_user: str
+    kafka_password: str
     kafka_topic: str
     kafka_dlq_topic: str
     kafka_partitions: int
@@ -124,6 +135,43 @@ class Settings:
         return self.state_dir / "lakehouse"
 
 
+# The passwords whose local defaults (and docker/.env.example's `change-me-*` placeholders) are refused as soon
+# as any service lives off this machine's loopback: those defaults are public, in this repository.
+SECRETS = (
+    "mysql_password", "mysql_readonly_password", "mysql_admin_password", "metastore_password", "cassandra_password",
+    "kafka_password",
+)  # fmt: skip
+PLACEHOLDER_PREFIX = "change-me"
+
+
+def _on_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: another machine, or a container
+        return False
+
+
+def refuse_default_secrets(settings: Settings) -> None:
+    """Raise if a service is off the loopback while a password is still a local default or a placeholder."""
+    hosts = [settings.cassandra_host, settings.kafka_host, settings.mysql_host, settings.spark_thrift_host]
+    remote = sorted({host for host in hosts if not _on_loopback(host)})
+    if not remote:
+        return
+    weak = [
+        OPTIONS[name].env
+        for name in SECRETS
+        if getattr(settings, name) == OPTIONS[name].default or getattr(settings, name).startswith(PLACEHOLDER_PREFIX)
+    ]
+    if weak:
+        raise ValueError(
+            f"{', '.join(weak)} still hold the local stack's default or a `{PLACEHOLDER_PREFIX}` placeholder, and "
+            f"{', '.join(remote)} is not this machine's loopback: set real passwords in the environment or .env "
+            "(for compose, in docker/.env; see docker/.env.example)"
+        )
+
+
 def _read_dotenv(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
@@ -152,4 +200,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 raise ValueError(f"{OPTIONS[field.name].env} must be an integer, got {value!r}") from None
         else:
             values[field.name] = value
-    return Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)  # type: ignore[arg-type]
+    refuse_default_secrets(settings)
+    return settings

@@ -77,6 +77,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.catalog.cassandra": "com.datastax.spark.connector.datasource.CassandraCatalog",
         "spark.cassandra.connection.host": settings.cassandra_host,
         "spark.cassandra.connection.port": str(settings.cassandra_port),
+        "spark.cassandra.auth.username": settings.cassandra_user,
+        "spark.cassandra.auth.password": settings.cassandra_password,
         # The raw log is written at LOCAL_QUORUM: reading at LOCAL_QUORUM too sees every acknowledged write
         # whatever the replication factor (LOCAL_ONE, the connector's default, may miss one when it is above 1).
         "spark.cassandra.input.consistency.level": "LOCAL_QUORUM",

@@ -27,13 +27,16 @@ def named(base: Settings, name: str) -> Settings:
 
 
 def create(settings: Settings) -> None:
-    """Create the namespace's MySQL database (granted to the pipeline's account) and apply every migration."""
+    """Create the namespace's MySQL database (granted to the pipeline's and the read-only account, as the stack's
+    own) and apply every migration."""
     from jobpulse.migrations import migrate
     from jobpulse.stack import service
+    from jobpulse.stack.mariadb import PIPELINE_PRIVILEGES, READONLY_PRIVILEGES, grant_sql
 
     service(settings, "mariadb").admin_sql(
         f"CREATE DATABASE IF NOT EXISTS {settings.mysql_database} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;"
-        f"GRANT ALL PRIVILEGES ON {settings.mysql_database}.* TO '{settings.mysql_user}'@'%';"
+        + grant_sql(PIPELINE_PRIVILEGES, settings.mysql_database, settings.mysql_user)
+        + grant_sql(READONLY_PRIVILEGES, settings.mysql_database, settings.mysql_readonly_user)
     )
     migrate(settings, say=lambda message: None)
 
@@ -46,7 +49,11 @@ def drop(settings: Settings) -> None:
     from jobpulse.clients import cassandra_cluster, kafka_config
     from jobpulse.stack import service
 
-    service(settings, "mariadb").admin_sql(f"DROP DATABASE IF EXISTS {settings.mysql_database};")
+    # Grants outlive a dropped database: remove the namespace's from the grant table too.
+    service(settings, "mariadb").admin_sql(
+        f"DROP DATABASE IF EXISTS {settings.mysql_database};"
+        f"DELETE FROM mysql.db WHERE Db = '{settings.mysql_database}'; FLUSH PRIVILEGES;"
+    )
     cursor = hive.connect(host=settings.spark_thrift_host, port=settings.spark_thrift_port).cursor()
     for database in (settings.lakehouse_database, settings.dbt_lakehouse_schema):
         cursor.execute(f"DROP DATABASE IF EXISTS {database} CASCADE")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from jobpulse.config import OPTIONS, PROJECT_ROOT, load_settings
+from jobpulse.config import OPTIONS, PROJECT_ROOT, SECRETS, load_settings
 
 
 def test_defaults_are_the_local_stack():
@@ -35,3 +35,19 @@ def test_a_non_numeric_port_names_its_variable():
 def test_every_setting_is_documented_in_the_readme():
     readme = (PROJECT_ROOT / "README.md").read_text()
     assert [option.env for option in OPTIONS.values() if option.env not in readme] == []
+
+
+@pytest.mark.parametrize("host", ["mysql", "10.0.0.7", "db.example.com"])
+def test_default_and_placeholder_passwords_are_refused_off_the_loopback(host: str):
+    with pytest.raises(ValueError, match=r"JOBPULSE_MYSQL_PASSWORD.*JOBPULSE_METASTORE_PASSWORD.*set real passwords"):
+        load_settings({"JOBPULSE_MYSQL_HOST": host, "JOBPULSE_MYSQL_PASSWORD": "change-me-pipeline"})
+
+
+def test_real_passwords_are_accepted_off_the_loopback():
+    real = {f"JOBPULSE_{name.upper()}": f"s3cret-{name}" for name in SECRETS}
+    assert load_settings({"JOBPULSE_KAFKA_HOST": "kafka", **real}).kafka_host == "kafka"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1"])
+def test_the_local_defaults_are_fine_on_the_loopback(host: str):
+    assert load_settings({"JOBPULSE_CASSANDRA_HOST": host}).mysql_password == OPTIONS["mysql_password"].default

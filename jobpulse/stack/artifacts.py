@@ -52,6 +52,7 @@ def fetch(settings: Settings, bundle: str) -> bool:
     pom.write_text(_pom_text(bundle))
     command = [
         mvn, "-B", "-q", "-f", str(pom),
+        "--strict-checksums",  # a download whose checksum does not match fails instead of warning
         f"-Dmaven.repo.local={settings.cache_dir / 'maven'}",
         f"{MAVEN_DEPENDENCY_PLUGIN}:copy-dependencies",
         f"-DoutputDirectory={target}",

@@ -1,12 +1,32 @@
-"""Cassandra 5.0, one node, as a plain JVM process on the jars from Maven Central."""
+"""Cassandra 5.0, one node, as a plain JVM process on the jars from Maven Central.
+
+Clients log in (PasswordAuthenticator) as the pipeline's role. On a new node, the role is made by the default
+superuser that CassandraRoleManager creates, which is then dropped: its password is public.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import time
 
+from jobpulse.config import Settings
 from jobpulse.stack import artifacts
+from jobpulse.stack.process import ServiceError
 from jobpulse.stack.service import Service, java_executable, render_template
+
+# Password authentication, set through Cassandra 5's `cassandra.settings.*` system properties rather than the
+# YAML, so that the compose deployment turns it on the same way on the official image (its JVM_EXTRA_OPTS,
+# which tests/deploy compares with this list).
+AUTH_FLAGS = [
+    "-Dcassandra.config.allow_system_properties=true",
+    "-Dcassandra.settings.authenticator=PasswordAuthenticator",
+    "-Dcassandra.settings.role_manager=CassandraRoleManager",
+    "-Dcassandra.superuser_setup_delay_ms=0",
+]
+DEFAULT_SUPERUSER = ("cassandra", "cassandra")  # what CassandraRoleManager makes on a new cluster
+_ROLE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 # From Cassandra 5.0's conf/jvm17-server.options: without them Java 17 refuses its internal-class access.
 JAVA17_FLAGS = [
@@ -94,21 +114,96 @@ class Cassandra(Service):
             f"-Dlogback.configurationFile={conf / 'logback.xml'}",
             "-Dcassandra.skip_wait_for_gossip_to_settle=0",
             "-Dcassandra.initial_token=0",
+            *AUTH_FLAGS,
             "-cp",
             os.pathsep.join(str(path) for path in jars),
             "org.apache.cassandra.service.CassandraDaemon",
         ]
 
     def check(self) -> str:
-        from jobpulse.clients import cassandra_cluster
+        return f"Cassandra {_release_version(self.settings)}"
 
-        # the driver logs every refused connection while the node starts: the caller reports failures
-        logging.getLogger("cassandra.cluster").setLevel(logging.CRITICAL)
-
-        cluster = cassandra_cluster(self.settings, connect_timeout=3, control_connection_timeout=3)
+    def ping(self) -> str:
+        """Up is answering, even if only to refuse a role that ``after_start`` has yet to make."""
         try:
-            session = cluster.connect()
-            row = session.execute("SELECT release_version FROM system.local", timeout=5).one()
-            return f"Cassandra {row.release_version}"
-        finally:
-            cluster.shutdown()
+            return self.check()
+        except Exception as error:
+            if _refused_login(error):
+                return "up, the pipeline's role not made yet"
+            raise
+
+    def after_start(self) -> None:
+        ensure_role(self.settings)
+
+
+def _release_version(settings: Settings, login: tuple[str, str] | None = None) -> str:
+    from cassandra.auth import PlainTextAuthProvider
+
+    from jobpulse.clients import cassandra_cluster
+
+    # the driver logs every refused connection while the node starts: the caller reports failures
+    logging.getLogger("cassandra.cluster").setLevel(logging.CRITICAL)
+    options = {"auth_provider": PlainTextAuthProvider(*login)} if login else {}
+    cluster = cassandra_cluster(settings, connect_timeout=3, control_connection_timeout=3, **options)
+    try:
+        return cluster.connect().execute("SELECT release_version FROM system.local", timeout=5).one().release_version
+    finally:
+        cluster.shutdown()
+
+
+def _refused_login(error: BaseException) -> bool:
+    from cassandra import AuthenticationFailed
+    from cassandra.cluster import NoHostAvailable
+
+    if isinstance(error, NoHostAvailable):
+        return any(isinstance(cause, AuthenticationFailed) for cause in error.errors.values())
+    return isinstance(error, AuthenticationFailed)
+
+
+def _cql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ensure_role(settings: Settings, wait: float = 60.0) -> str:
+    """Make the pipeline's role (a superuser: it creates keyspaces and may manage roles) on a new cluster, as the
+    default superuser, then drop the default superuser. Idempotent: a role that logs in already is left alone.
+    Also what the compose deployment's init runs (`jobpulse stack accounts cassandra`)."""
+    from jobpulse.clients import cassandra_cluster
+
+    if not _ROLE.match(settings.cassandra_user):
+        raise ServiceError(f"JOBPULSE_CASSANDRA_USER {settings.cassandra_user!r} is not a plain lower-case name")
+    try:
+        _release_version(settings)
+        return "the pipeline's role logs in"
+    except Exception as error:
+        if not _refused_login(error):
+            raise
+    deadline = time.monotonic() + wait
+    while True:  # the default superuser is made just after the node starts
+        try:
+            _release_version(settings, DEFAULT_SUPERUSER)
+            break
+        except Exception as error:
+            if not _refused_login(error) or time.monotonic() > deadline:
+                raise ServiceError(
+                    "Cassandra refuses JOBPULSE_CASSANDRA_PASSWORD for role "
+                    f"{settings.cassandra_user!r}, and its default superuser is gone: the password changed since the "
+                    "role was made. Set it back, or change the role's password in CQL (ALTER ROLE ... WITH PASSWORD)"
+                ) from error
+            time.sleep(1)
+    from cassandra.auth import PlainTextAuthProvider
+
+    cluster = cassandra_cluster(settings, auth_provider=PlainTextAuthProvider(*DEFAULT_SUPERUSER))
+    try:
+        cluster.connect().execute(
+            f"CREATE ROLE IF NOT EXISTS {settings.cassandra_user} WITH PASSWORD = "
+            f"{_cql_text(settings.cassandra_password)} AND LOGIN = true AND SUPERUSER = true"
+        )
+    finally:
+        cluster.shutdown()
+    cluster = cassandra_cluster(settings)
+    try:
+        cluster.connect().execute(f"DROP ROLE IF EXISTS {DEFAULT_SUPERUSER[0]}")
+    finally:
+        cluster.shutdown()
+    return f"made role {settings.cassandra_user}; dropped the default superuser"

@@ -18,6 +18,39 @@ from jobpulse.stack.system_packages import which
 
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 
+# What each account may do in its database, and nothing more (tests/stack/test_grants.py checks both ways).
+# The pipeline writer runs the migrations, dbt-mysql (tables and views it creates, swaps and indexes) and the
+# publish; the read-only account serves Grafana and analysts; the metastore account is Hive's, whose schema
+# DataNucleus creates and extends on first use.
+PIPELINE_PRIVILEGES = (
+    "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "INDEX", "REFERENCES", "CREATE VIEW",
+    "SHOW VIEW", "CREATE TEMPORARY TABLES",
+)  # fmt: skip
+READONLY_PRIVILEGES = ("SELECT", "SHOW VIEW")
+METASTORE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "ALTER", "INDEX")
+# Sessions of the read-only account (Grafana's data source, whose template variables are pasted into SQL with
+# their quotes doubled but backslashes kept): backslashes are plain characters, and no statement runs longer.
+READONLY_STATEMENT_SECONDS = 30
+
+
+def readonly_session_sql(user: str, server: str = "mariadb") -> str:
+    """The ``init_connect`` statement that sets those session limits for ``user`` only: MariaDB's statement time
+    limit (seconds) here, or MySQL's (milliseconds, for SELECT) in the compose deployment."""
+    mine = f"SUBSTRING_INDEX(CURRENT_USER(), '@', 1) = '{sql_identifier(user).strip('`')}'"
+    limit, value = (
+        ("max_statement_time", READONLY_STATEMENT_SECONDS)
+        if server == "mariadb"
+        else ("max_execution_time", READONLY_STATEMENT_SECONDS * 1000)
+    )
+    return (
+        f"SET SESSION sql_mode = IF({mine}, CONCAT(@@SESSION.sql_mode, ',NO_BACKSLASH_ESCAPES'), @@SESSION.sql_mode), "
+        f"SESSION {limit} = IF({mine}, {value}, @@SESSION.{limit})"
+    )
+
+
+def grant_sql(privileges: tuple[str, ...], database: str, user: str) -> str:
+    return f"GRANT {', '.join(privileges)} ON {sql_identifier(database)}.* TO {sql_literal(user)}@'%';"
+
 
 def sql_literal(value: str) -> str:
     """Quote ``value`` as a MariaDB string literal (the bootstrap runs as a script, not with parameters)."""
@@ -92,6 +125,7 @@ class MariaDB(Service):
             "--max-connections=300",
             "--max-allowed-packet=64M",
             "--lock-wait-timeout=300",  # a blocked DDL fails with an error instead of waiting a year
+            f"--init-connect={readonly_session_sql(self.settings.mysql_readonly_user)}",
         ]
 
     def admin_sql(self, sql: str) -> str:
@@ -117,21 +151,23 @@ class MariaDB(Service):
         s = self.settings
         warehouse, metastore = sql_identifier(s.mysql_database), sql_identifier(s.metastore_database)
         accounts = [
-            (s.mysql_user, s.mysql_password, f"ALL PRIVILEGES ON {warehouse}.*"),
-            (s.mysql_readonly_user, s.mysql_readonly_password, f"SELECT, SHOW VIEW ON {warehouse}.*"),
-            (s.metastore_user, s.metastore_password, f"ALL PRIVILEGES ON {metastore}.*"),
+            (s.mysql_user, s.mysql_password, PIPELINE_PRIVILEGES, s.mysql_database),
+            (s.mysql_readonly_user, s.mysql_readonly_password, READONLY_PRIVILEGES, s.mysql_database),
+            (s.metastore_user, s.metastore_password, METASTORE_PRIVILEGES, s.metastore_database),
         ]
         statements = [
             f"CREATE DATABASE IF NOT EXISTS {warehouse} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;",
             # Hive's metastore schema has indexed varchar(767) columns: they only fit in a one-byte charset.
             f"CREATE DATABASE IF NOT EXISTS {metastore} CHARACTER SET latin1 COLLATE latin1_bin;",
         ]
-        for user, password, grant in accounts:
+        for user, password, privileges, database in accounts:
             account = f"{sql_literal(sql_identifier(user).strip('`'))}@'%'"
             statements += [
                 f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {sql_literal(password)};",
                 f"ALTER USER {account} IDENTIFIED BY {sql_literal(password)};",
-                f"GRANT {grant} TO {account};",
+                # whatever an older version granted goes first (namespaces' databases are granted anew)
+                f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account};",
+                grant_sql(privileges, database, user),
             ]
         statements += [
             "DELETE FROM mysql.global_priv WHERE User = '';",  # no anonymous accounts

@@ -125,3 +125,83 @@ def test_grafana_provisioning_resolves_in_the_compose_deployment(resolved: dict)
     (provider,) = yaml.safe_load((provisioning / "dashboards" / "jobpulse.yaml").read_text())["providers"]
     targets = {target: Path(origin) for _, origin, target in mounts(grafana)}
     assert targets[provider["options"]["path"]] == PROJECT_ROOT / "grafana" / "dashboards"
+
+
+# -- the deployment lets no one in -------------------------------------------------------------------------------
+PUBLISHED = {"mysql", "airflow-apiserver", "grafana"}  # what a person uses: analysts' SQL, Airflow, Grafana
+
+
+def test_only_what_a_person_uses_is_published_and_on_the_loopback_by_default(resolved: dict):
+    published = {name: service["ports"] for name, service in resolved["services"].items() if service.get("ports")}
+    assert set(published) == PUBLISHED
+    for name, ports in published.items():  # "address:host port:container port/protocol", as docker-compose prints
+        assert all(str(port).startswith("127.0.0.1:") for port in ports), f"{name}: {ports}"
+
+
+def test_mysql_root_is_the_containers_own_and_each_account_is_made_by_the_init_script(resolved: dict):
+    environment = resolved["services"]["mysql"]["environment"]
+    assert environment["MYSQL_ROOT_HOST"] == "localhost"
+    # the image grants MYSQL_USER every privilege on MYSQL_DATABASE: init.sh makes the accounts instead
+    assert not {"MYSQL_USER", "MYSQL_PASSWORD", "MYSQL_DATABASE"} & set(environment)
+
+
+def test_the_read_only_sessions_are_limited_as_on_the_local_stack(resolved: dict):
+    from jobpulse.stack.mariadb import readonly_session_sql
+
+    user = resolved["services"]["grafana"]["environment"]["JOBPULSE_MYSQL_READONLY_USER"]
+    command = resolved["services"]["mysql"]["command"]
+    assert f"--init-connect={readonly_session_sql(user, server='mysql')}" in command
+
+
+def test_cassandra_authenticates_as_the_local_stack_does(resolved: dict):
+    from jobpulse.stack.cassandra import AUTH_FLAGS
+
+    assert resolved["services"]["cassandra"]["environment"]["JVM_EXTRA_OPTS"].split() == AUTH_FLAGS
+    assert "jobpulse stack accounts cassandra" in " ".join(resolved["services"]["airflow-init"]["command"])
+
+
+def test_kafka_runs_the_local_stacks_configuration_with_sasl(resolved: dict):
+    kafka = resolved["services"]["kafka"]
+    targets = {target: Path(source) for _, source, target in mounts(kafka)}
+    assert (
+        targets["/opt/jobpulse/kafka.properties"]
+        == PROJECT_ROOT / "jobpulse" / "stack" / "templates" / "kafka.properties"
+    )
+    assert targets["/opt/jobpulse/start.sh"] == DOCKER / "kafka" / "start.sh"
+    assert "SASL_PLAINTEXT://" in targets["/opt/jobpulse/kafka.properties"].read_text()
+
+
+def test_every_client_of_cassandra_and_kafka_gets_credentials(resolved: dict):
+    for name, service in resolved["services"].items():
+        environment = service.get("environment") or {}
+        if "JOBPULSE_CASSANDRA_HOST" in environment:
+            assert {"JOBPULSE_CASSANDRA_USER", "JOBPULSE_CASSANDRA_PASSWORD"} <= set(environment), name
+            assert {"JOBPULSE_KAFKA_USER", "JOBPULSE_KAFKA_PASSWORD"} <= set(environment), name
+
+
+def test_airflow_processes_share_one_set_of_secrets(resolved: dict):
+    keys = ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__FERNET_KEY")
+    airflow = [
+        service
+        for name, service in resolved["services"].items()
+        if name.startswith("airflow-") and name != "airflow-db"
+    ]
+    assert len(airflow) >= 4
+    values = {tuple(service["environment"][key] for key in keys) for service in airflow}
+    assert len(values) == 1 and all(values.pop())
+
+
+def test_secrets_stay_out_of_the_image():
+    ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
+    assert {"docker/.env", ".env"} <= set(ignored)
+
+
+def test_the_collectors_health_check_is_its_progress_not_its_process(resolved: dict):
+    assert resolved["services"]["collector"]["healthcheck"]["test"] == ["CMD", "jobpulse", "collect", "--health"]
+
+
+@pytest.mark.parametrize("password", ["change-me-kafka", 'with"quote', "back\\slash"])
+def test_the_kafka_start_script_refuses_placeholders_and_jaas_breaking_passwords(password: str):
+    env = {"KAFKA_CLUSTER_ID": "x", "JOBPULSE_KAFKA_USER": "jobpulse", "JOBPULSE_KAFKA_PASSWORD": password}
+    result = subprocess.run(["bash", str(DOCKER / "kafka" / "start.sh")], env=env, capture_output=True, text=True)
+    assert result.returncode == 1 and "JOBPULSE_KAFKA_PASSWORD" in result.stderr

@@ -7,12 +7,12 @@ import uuid
 
 import mysql.connector
 import pytest
-from cassandra.cluster import Cluster
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from mysql.connector import errorcode
 from pyhive import hive
 
+from jobpulse.clients import cassandra_cluster, kafka_config
 from jobpulse.config import Settings
 
 pytestmark = pytest.mark.usefixtures("running_stack")
@@ -24,7 +24,7 @@ def unique(prefix: str) -> str:
 
 @pytest.fixture
 def cassandra_session(settings: Settings):
-    cluster = Cluster([settings.cassandra_host], port=settings.cassandra_port)
+    cluster = cassandra_cluster(settings)
     session = cluster.connect()
     yield session
     cluster.shutdown()
@@ -61,18 +61,14 @@ def test_cassandra_keyspace_row_roundtrip(cassandra_session, scratch_keyspace):
 
 def test_kafka_produce_then_consume(settings: Settings):
     topic = unique("test_topic")
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    admin = AdminClient(kafka_config(settings))
     admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])[topic].result(timeout=30)
     try:
-        producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True})
+        producer = Producer(kafka_config(settings, **{"enable.idempotence": True}))
         producer.produce(topic, key=b"k1", value=b'{"create_time": "x"}', headers={"source": b"test"})
         assert producer.flush(30) == 0
         consumer = Consumer(
-            {
-                "bootstrap.servers": settings.kafka_bootstrap,
-                "group.id": unique("test_group"),
-                "auto.offset.reset": "earliest",
-            }
+            kafka_config(settings, **{"group.id": unique("test_group"), "auto.offset.reset": "earliest"})
         )
         consumer.subscribe([topic])
         deadline, message = time.monotonic() + 30, None
