@@ -31,6 +31,7 @@ SPARK_CONN, MYSQL_CONN, CASSANDRA_CONN = "jobpulse_spark_thrift", "jobpulse_mysq
 def connection_uris(settings: Settings) -> dict[str, str]:
     """`AIRFLOW_CONN_*` variables describing the stack of ``settings`` (what `make demo` exports)."""
     password = quote(settings.mysql_password, safe="")
+    cassandra_login = f"{quote(settings.cassandra_user, safe='')}:{quote(settings.cassandra_password, safe='')}"
     return {
         f"AIRFLOW_CONN_{SPARK_CONN.upper()}": f"spark://{settings.spark_thrift_host}:{settings.spark_thrift_port}",
         f"AIRFLOW_CONN_{MYSQL_CONN.upper()}": (
@@ -38,7 +39,8 @@ def connection_uris(settings: Settings) -> dict[str, str]:
             f"/{settings.mysql_database}"
         ),
         f"AIRFLOW_CONN_{CASSANDRA_CONN.upper()}": (
-            f"cassandra://{settings.cassandra_host}:{settings.cassandra_port}/{settings.cassandra_keyspace}"
+            f"cassandra://{cassandra_login}@{settings.cassandra_host}:{settings.cassandra_port}"
+            f"/{settings.cassandra_keyspace}"
         ),
     }
 
@@ -70,6 +72,8 @@ def settings_from_connections() -> Settings:
         overrides.update(
             cassandra_host=cassandra.host,
             cassandra_port=cassandra.port or settings.cassandra_port,
+            cassandra_user=cassandra.login or settings.cassandra_user,
+            cassandra_password=cassandra.password or settings.cassandra_password,
             cassandra_keyspace=cassandra.schema or settings.cassandra_keyspace,
         )
     return dataclasses.replace(settings, **overrides)

@@ -223,3 +223,22 @@ def test_replay_direct_stores_large_events_and_reports_each_invalid_line(running
     assert report.stored == len(valid)
     assert report.invalid == [f"{path}:2: not_json (Expecting value at line 1 column 1)"]
     assert len(stored(cassandra, [json.loads(raw)["create_time"] for raw in valid])) == len(valid)
+
+
+def test_health_is_progress_not_a_running_process(tmp_path):
+    import os
+
+    from ingest.collector import health
+
+    stats = tmp_path / "stats.json"
+    assert health(stats, max_age=60)[0] is False  # no counters yet
+
+    def written(seconds_ago: float, pid: int) -> None:
+        stats.write_text(json.dumps({"updated_at": time.time() - seconds_ago, "pid": pid, "lag": 0}))
+
+    written(5, os.getpid())
+    assert health(stats, max_age=60) == (True, f"healthy: pid {os.getpid()}, counters written 5s ago, lag 0")
+    written(120, os.getpid())  # alive, but stuck retrying a dependency
+    assert health(stats, max_age=60)[0] is False
+    written(5, 2**22 + 12345)  # no such process
+    assert health(stats, max_age=60)[0] is False
