@@ -82,6 +82,22 @@ def run_lock(settings: Settings) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def job_session(settings: Settings, app_name: str) -> Iterator[SparkSession]:
+    """The job's Spark session, stopped at the end unless it was already running (a test's, say)."""
+    from pyspark.sql import SparkSession
+
+    from jobpulse.lakehouse import spark_session
+
+    borrowed = SparkSession.getActiveSession() is not None
+    spark = spark_session(settings, app_name)
+    try:
+        yield spark
+    finally:
+        if not borrowed:
+            spark.stop()
+
+
 def has_new_arrivals(settings: Settings, position: Position | None, now: datetime) -> bool:
     """Whether a run now would land anything, asked of Cassandra directly (no Spark)."""
     from cassandra.concurrent import execute_concurrent_with_args
@@ -229,18 +245,12 @@ def resync(settings: Settings, now: datetime | None = None) -> Position:
     """The recovery of a position the change feed no longer covers (or of a landing table made anew): land
     every raw-log event the landing table lacks as the batch after the highest any table holds, and move the
     position to now less the safety lag. What arrives during the scan is captured again by the next run."""
-    from jobpulse.lakehouse import spark_session
-
-    with run_lock(settings):
+    with run_lock(settings), job_session(settings, "jobpulse-ingest-resync") as spark:
         position = read_position(landing_table_path(settings))
         to = (now or datetime.now(UTC)) - timedelta(seconds=settings.ingest_safety_lag)
-        spark = spark_session(settings, "jobpulse-ingest-resync")
-        try:
-            batch = max(position.batch if position else 0, highest_modelled_batch(spark, settings)) + 1
-            window = Window(batch=batch, after_ticks=position.to_ticks if position else None, to_ticks=ticks_of(to))
-            landed = land_missing(spark, settings, window)
-        finally:
-            spark.stop()
+        batch = max(position.batch if position else 0, highest_modelled_batch(spark, settings)) + 1
+        window = Window(batch=batch, after_ticks=position.to_ticks if position else None, to_ticks=ticks_of(to))
+        landed = land_missing(spark, settings, window)
     assert landed is not None  # the window moves the position: always committed
     log.info("resync: landed %s events as batch %d; position now %s", landed.rows, landed.batch, to.isoformat())
     return landed
@@ -254,8 +264,6 @@ def run(
 ) -> list[Position]:
     """Land every batch due now and, for a reprocess, the events of its dates that the landing table lacks;
     returns the positions committed (empty when there was nothing to land)."""
-    from jobpulse.lakehouse import spark_session
-
     with run_lock(settings):
         position = read_position(landing_table_path(settings))
         now = now or datetime.now(UTC)
@@ -270,11 +278,7 @@ def run(
         if not windows and reprocess is None:
             log.info("nothing can have arrived since the position (%s)", position.to if position else "none")
             return []
-        from pyspark.sql import SparkSession
-
-        borrowed = SparkSession.getActiveSession() is not None  # e.g. a test's session: not ours to stop
-        spark = spark_session(settings, "jobpulse-ingest")
-        try:
+        with job_session(settings, "jobpulse-ingest") as spark:
             if position is None and (modelled := highest_modelled_batch(spark, settings)):
                 raise ResyncNeeded(
                     f"the landing table {landing_table(settings)} holds no batch, but the models hold batches "
@@ -285,9 +289,6 @@ def run(
             if reprocess is not None and (relanded := reland(spark, settings, reprocess)) is not None:
                 landed.append(relanded)
             return landed
-        finally:
-            if not borrowed:
-                spark.stop()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
