@@ -1,6 +1,7 @@
 # JobPulse developer commands. `make help` lists them.
 PYTHON ?= python3.11
 VENV ?= .venv
+WAREHOUSE_VENV ?= .venv-warehouse
 BIN := $(VENV)/bin
 JOBPULSE := $(BIN)/jobpulse
 PYTEST_ARGS ?=
@@ -19,7 +20,13 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
-setup: $(VENV)/.installed ## virtualenv, pinned packages, JVM artifacts, MariaDB (idempotent)
+# The warehouse dbt project's own virtualenv: dbt-mysql 1.7 pins dbt-core 1.7 (the lakehouse runs 1.11 in $(VENV))
+$(WAREHOUSE_VENV)/.installed: requirements-warehouse.txt constraints-warehouse.txt
+	test -x $(WAREHOUSE_VENV)/bin/python || $(PYTHON) -m venv $(WAREHOUSE_VENV)
+	$(WAREHOUSE_VENV)/bin/python -m pip install -q -r requirements-warehouse.txt -c constraints-warehouse.txt
+	touch $@
+
+setup: $(VENV)/.installed $(WAREHOUSE_VENV)/.installed ## virtualenvs, pinned packages, JVM artifacts, MariaDB
 	$(JOBPULSE) setup
 	@if [ -w "$(LINK_DIR)" ] && { [ ! -e "$(LINK_DIR)/jobpulse" ] || [ -L "$(LINK_DIR)/jobpulse" ]; }; then \
 	  ln -sfn "$(CURDIR)/$(JOBPULSE)" "$(LINK_DIR)/jobpulse"; \
@@ -40,13 +47,18 @@ down: ## stop every process of the local stack
 status: ## show each service, its port, PID and health
 	$(JOBPULSE) stack status
 
-lint: $(VENV)/.installed ## ruff check and format check
+lint: $(VENV)/.installed $(WAREHOUSE_VENV)/.installed ## ruff; sqlfluff and dbt-score on the dbt projects
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/lakehouse/models dbt_project/warehouse/models
+	$(JOBPULSE) docs --manifest-only
+	$(BIN)/dbt-score lint --manifest dbt_project/lakehouse/target/manifest.json
+	$(BIN)/dbt-score lint --manifest dbt_project/warehouse/target/manifest.json
 
-format: $(VENV)/.installed ## apply ruff's fixes and formatting
+format: $(VENV)/.installed ## apply ruff's and sqlfluff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix dbt_project/lakehouse/models dbt_project/warehouse/models
 
 test: setup lint ## everything CI runs: setup, stack up, the test suite, stack down (always)
 	@status=0; \
@@ -61,12 +73,15 @@ bench: setup ## benchmarks against the local stack; JSON results in bench/result
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.freshness
 
-lock: ## re-resolve requirements.txt and rewrite constraints.txt (the transitive lock)
-	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install -q -r requirements.txt
-	{ echo '# Transitive lock written by `make lock` from requirements.txt; do not edit by hand.'; \
-	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > constraints.txt
+lock: ## re-resolve requirements*.txt and rewrite constraints*.txt (the transitive locks)
+	for name in "" -warehouse; do \
+	  rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && \
+	  .lock-venv/bin/python -m pip install -q -r requirements$$name.txt && \
+	  { echo "# Transitive lock written by \`make lock\` from requirements$$name.txt; do not edit by hand."; \
+	    .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > constraints$$name.txt \
+	  || exit 1; \
+	done
 	rm -rf .lock-venv
 
-clean: down ## remove the stack's data and the virtualenv (keeps the JVM artifact cache)
-	rm -rf .stack $(VENV)
+clean: down ## remove the stack's data and the virtualenvs (keeps the JVM artifact cache)
+	rm -rf .stack $(VENV) $(WAREHOUSE_VENV)

@@ -137,7 +137,7 @@ def main() -> None:
             time.sleep(10)
         simulated_seconds = time.monotonic() - simulating_since
     finally:
-        demo.stop_processes(settings, ("airflow", "simulator", "collector", "dbt-docs"))
+        demo.stop_processes(settings, demo.PROCESSES)
 
     batches = landed_batches(landing_table_path(settings))
     batch_ends = [position.to_ticks for position in batches]

@@ -220,18 +220,33 @@ def _maintain(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    """Generate the dbt docs site and serve it."""
+    """Generate both dbt docs sites and serve them: the lakehouse one on --port, the warehouse one on the next."""
+    from contextlib import suppress
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Event, Thread
+
     from jobpulse import dbt
 
     settings = load_settings()
     if args.manifest_only:
-        print(f"manifest written: {dbt.parse(settings)}")
+        for project, manifest in dbt.parse(settings).items():
+            print(f"{project} manifest written: {manifest}")
         return 0
-    dbt.dbt(settings, ["docs", "generate"], dbt.LAKEHOUSE)
+    sites = dbt.generate_docs(settings)
+    for project, site in sites.items():
+        print(f"{project} docs generated in {site}")
     if args.generate_only:
-        print(f"docs generated in {dbt.target_path(dbt.LAKEHOUSE)}")
         return 0
-    dbt.dbt(settings, ["docs", "serve", "--port", str(args.port), "--no-browser"], dbt.LAKEHOUSE)
+    servers = [
+        ThreadingHTTPServer(("127.0.0.1", args.port + offset), partial(SimpleHTTPRequestHandler, directory=str(site)))
+        for offset, site in enumerate(sites.values())
+    ]
+    for project, server in zip(sites, servers, strict=True):
+        print(f"{project} docs: http://127.0.0.1:{server.server_address[1]}")
+        Thread(target=server.serve_forever, daemon=True).start()
+    with suppress(KeyboardInterrupt):
+        Event().wait()
     return 0
 
 
@@ -346,11 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     maintain.add_argument("--retain-hours", type=int, default=168, help="VACUUM retention (at least 168)")
     maintain.set_defaults(run=_maintain)
 
-    docs = commands.add_parser("docs", help="generate and serve the dbt docs site")
-    docs.add_argument("--port", type=int, default=8081)
+    docs = commands.add_parser("docs", help="generate and serve the dbt docs sites (lakehouse, warehouse)")
+    docs.add_argument("--port", type=int, default=8081, help="the lakehouse site's; the warehouse site's is next")
     docs.add_argument("--generate-only", action="store_true", help="write the site, do not serve it")
     docs.add_argument(
-        "--manifest-only", action="store_true", help="only the manifest the DAGs render from (needs no database)"
+        "--manifest-only", action="store_true", help="only the manifests the DAGs render from (needs no database)"
     )
     docs.set_defaults(run=_docs)
 

@@ -72,6 +72,11 @@ OPTIONS: dict[str, Option] = {
     "dbt_lakehouse_schema": Option(
         "JOBPULSE_DBT_LAKEHOUSE_SCHEMA", "lakehouse", "lakehouse database of the dbt models"
     ),
+    "dbt_warehouse_executable": Option(
+        "JOBPULSE_DBT_WAREHOUSE_EXECUTABLE",
+        "",
+        "dbt of the warehouse project, dbt-mysql 1.7 in a virtualenv of its own (default: .venv-warehouse/bin/dbt)",
+    ),
     "task_retries": Option("JOBPULSE_TASK_RETRIES", "2", "retries of a failed Airflow task (with backoff)"),
     "spark_thrift_host": Option("JOBPULSE_SPARK_THRIFT_HOST", "127.0.0.1", "Spark Thrift server address"),
     "spark_thrift_port": Option("JOBPULSE_SPARK_THRIFT_PORT", "10000", "Spark Thrift server port"),
@@ -119,6 +124,7 @@ class Settings:
     lakehouse_database: str
     ingest_safety_lag: int
     dbt_lakehouse_schema: str
+    dbt_warehouse_executable: Path
     task_retries: int
     spark_thrift_host: str
     spark_thrift_port: int
@@ -187,6 +193,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     raw = {name: env.get(option.env) or option.default for name, option in OPTIONS.items()}
     raw["state_dir"] = raw["state_dir"] or str(PROJECT_ROOT / ".stack")
     raw["cache_dir"] = raw["cache_dir"] or str(PROJECT_ROOT / ".cache")
+    raw["dbt_warehouse_executable"] = raw["dbt_warehouse_executable"] or str(
+        PROJECT_ROOT / ".venv-warehouse" / "bin" / "dbt"
+    )
     raw["java_home"] = raw["java_home"] or env.get("JAVA_HOME", "")
     values: dict[str, object] = {}
     for field in fields(Settings):

@@ -1,13 +1,22 @@
-"""Running the dbt project in-process (dbt's programmatic API), on either of its two targets.
+"""Running JobPulse's two dbt projects, each on its own dbt.
 
-Each target keeps its own target folder, so switching between the Spark and the MySQL target does not throw
-away dbt's partial parse of the other.
+- ``dbt_project/lakehouse`` (dbt-core 1.11, dbt-spark) runs in this process, through dbt's programmatic API.
+- ``dbt_project/warehouse`` (dbt-mysql 1.7, whose last release pins dbt-core 1.7) runs as a subprocess of the
+  dbt in its own virtualenv (`make setup` builds .venv-warehouse; JOBPULSE_DBT_WAREHOUSE_EXECUTABLE names it
+  elsewhere): two dbt-cores cannot share a process or a virtualenv.
+
+Both read their connections from the JOBPULSE_* settings (their profiles.yml's env_var()), and both install
+their local packages (``dbt_project/common``; the lakehouse project also parses the warehouse one, for its
+docs site's lineage) on first use.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -15,22 +24,44 @@ from pathlib import Path
 
 from jobpulse.config import OPTIONS, PROJECT_ROOT, Settings
 
-DBT_PROJECT = PROJECT_ROOT / "dbt_project"
+DBT_PROJECTS = PROJECT_ROOT / "dbt_project"
 LAKEHOUSE, WAREHOUSE = "lakehouse", "warehouse"
+PROJECTS = (LAKEHOUSE, WAREHOUSE)
+
+log = logging.getLogger(__name__)
 
 
 class DbtFailure(RuntimeError):
     pass
 
 
+def project_dir(project: str) -> Path:
+    return DBT_PROJECTS / project
+
+
+def target_path(project: str) -> Path:
+    return project_dir(project) / "target"
+
+
+def executable(settings: Settings, project: str) -> Path:
+    """The dbt that runs ``project``: this virtualenv's for the lakehouse, the warehouse's own for MySQL."""
+    return Path(sys.executable).parent / "dbt" if project == LAKEHOUSE else settings.dbt_warehouse_executable
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """Every setting as the environment variable profiles.yml's env_var() reads."""
+    return {
+        option.env: str(getattr(settings, field.name))
+        for field in fields(settings)
+        if (option := OPTIONS.get(field.name)) is not None
+    }
+
+
 @contextmanager
 def settings_in_environment(settings: Settings) -> Iterator[None]:
-    """Every setting in the environment (where profiles.yml's env_var() reads them) for the duration."""
+    """Every setting in this process's environment for the duration (for dbt run in-process)."""
     saved = dict(os.environ)
-    for field in fields(settings):
-        option = OPTIONS.get(field.name)
-        if option is not None:
-            os.environ[option.env] = str(getattr(settings, field.name))
+    os.environ.update(settings_environment(settings))
     try:
         yield
     finally:
@@ -38,36 +69,77 @@ def settings_in_environment(settings: Settings) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def target_path(target: str) -> Path:
-    return DBT_PROJECT / "target" / target
-
-
-def dbt(settings: Settings, command: list[str], target: str) -> object:
-    """Run one dbt command against ``target``; raise DbtFailure (with dbt's own messages logged) if it fails."""
-    from dbt.cli.main import dbtRunner
-
+def dbt(settings: Settings, command: list[str], project: str) -> object:
+    """Run one dbt command on ``project``; raise DbtFailure (with dbt's own messages logged) if it fails."""
+    if not (project_dir(project) / "dbt_packages").is_dir() and command[:1] != ["deps"]:
+        dbt(settings, ["deps"], project)
     arguments = [
         "--quiet",  # errors only: `jobpulse run` reports the outcome itself
         *command,
-        "--project-dir", str(DBT_PROJECT),
-        "--profiles-dir", str(DBT_PROJECT),
-        "--target", target,
-        "--target-path", str(target_path(target)),
+        "--project-dir", str(project_dir(project)),
+        "--profiles-dir", str(project_dir(project)),
     ]  # fmt: skip
+    if project == LAKEHOUSE:
+        return _in_process(settings, arguments)
+    return _in_subprocess(settings, executable(settings, project), arguments)
+
+
+def _in_process(settings: Settings, arguments: list[str]) -> object:
+    from dbt.cli.main import dbtRunner
+
     with settings_in_environment(settings):
         result = dbtRunner().invoke(arguments)
     if not result.success:
-        raise DbtFailure(f"`dbt {' '.join(command)} --target {target}` failed: {result.exception or 'see its log'}")
+        raise DbtFailure(f"`dbt {' '.join(arguments)}` failed: {result.exception or 'see its log'}")
     return result.result
 
 
-def build(settings: Settings, target: str, variables: dict[str, str] | None = None) -> object:
-    """Models and tests of one target (its folders carry the target's tag)."""
+def _in_subprocess(settings: Settings, dbt_executable: Path, arguments: list[str]) -> None:
+    if not dbt_executable.exists():
+        raise DbtFailure(f"{dbt_executable} does not exist: `make setup` builds the warehouse project's virtualenv")
+    completed = subprocess.run(
+        [str(dbt_executable), *arguments],
+        env={**os.environ, **settings_environment(settings)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = (completed.stdout + completed.stderr).strip()
+    if completed.returncode != 0:
+        log.error("%s", output)
+        raise DbtFailure(f"`dbt {' '.join(arguments)}` failed (exit {completed.returncode}): {output[-2000:]}")
+
+
+# What a run leaves out: the lakehouse's unit tests check the SQL, not the data, so `make test` runs them
+# (tests/dbt), not every minute. (dbt-mysql's dbt 1.7 has no unit tests, nor this flag.)
+SCHEDULED_RUN_EXCLUDES = {LAKEHOUSE: ["--exclude-resource-type", "unit_test"], WAREHOUSE: []}
+
+
+def build(settings: Settings, project: str, variables: dict[str, str] | None = None) -> object:
+    """The models and data tests a run builds in ``project`` (those tagged with its name; not the tables the
+    pipeline's own steps write, which only the freshness checks and a full `dbt build` touch)."""
     extra = ["--vars", json.dumps(variables)] if variables else []
-    return dbt(settings, ["build", "--select", f"tag:{target}", *extra], target)
+    return dbt(settings, ["build", "--select", f"tag:{project}", *SCHEDULED_RUN_EXCLUDES[project], *extra], project)
 
 
-def parse(settings: Settings) -> Path:
-    """Write the manifest the Airflow DAGs render from (Cosmos' LoadMode.DBT_MANIFEST); no database is needed."""
-    dbt(settings, ["parse"], LAKEHOUSE)
-    return target_path(LAKEHOUSE) / "manifest.json"
+def freshness(settings: Settings, project: str) -> object:
+    """The recency tests of the tables the ingest and the publish write (dbt's source freshness cannot see
+    them: they are models, so that the lineage runs through those steps)."""
+    return dbt(settings, ["test", "--select", f"tag:freshness,package:jobpulse_{project}"], project)
+
+
+def parse(settings: Settings) -> dict[str, Path]:
+    """Write each project's manifest, which the Airflow DAGs render from (Cosmos' LoadMode.DBT_MANIFEST);
+    no database is needed."""
+    for project in PROJECTS:
+        dbt(settings, ["parse"], project)
+    return {project: target_path(project) / "manifest.json" for project in PROJECTS}
+
+
+def generate_docs(settings: Settings) -> dict[str, Path]:
+    """Both docs sites: the lakehouse one draws the whole lineage, from the Cassandra raw log through the
+    publish to the dashboards (it parses the warehouse project as a package, but has no MySQL catalog); the
+    warehouse one has the MySQL tables' catalog."""
+    for project in PROJECTS:
+        dbt(settings, ["docs", "generate"], project)
+    return {project: target_path(project) for project in PROJECTS}

@@ -17,9 +17,15 @@ from jobpulse.config import PROJECT_ROOT, Settings
 from jobpulse.stack.process import ManagedProcess, ServiceError, wait_until
 
 AIRFLOW_PORT = 8080
-DOCS_PORT = 8081
+DOCS_PORTS = {"lakehouse": 8081, "warehouse": 8082}  # the dbt projects' docs sites
+DOCS_PROCESSES = {"lakehouse": "dbt-docs", "warehouse": "dbt-docs-warehouse"}
+DOCS_NAMES = {
+    "lakehouse": "JobPulse dbt docs: the whole lineage",
+    "warehouse": "JobPulse dbt docs: the MySQL warehouse",
+}
 DAG_ID = "jobpulse_pipeline"
-PROCESSES = ("airflow", "simulator", "collector", "dbt-docs")  # what `up` starts, in the order `down` stops them
+# what `up` starts, in the order `down` stops them
+PROCESSES = ("airflow", "simulator", "collector", *DOCS_PROCESSES.values())
 
 
 def _process(settings: Settings, name: str) -> ManagedProcess:
@@ -36,7 +42,7 @@ def airflow_home(settings: Settings) -> Path:
 
 def airflow_environment(settings: Settings) -> dict[str, str]:
     """Airflow configured for this machine: two cores, no examples, no telemetry, the stack's connections."""
-    from jobpulse.dbt import LAKEHOUSE, target_path
+    from jobpulse.dbt import PROJECTS, target_path
     from jobpulse.scheduling import connection_uris
 
     return {
@@ -56,9 +62,12 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        # Cosmos' plugin: the dbt docs site in the Airflow UI, under Browse > "JobPulse dbt docs"
+        # Cosmos' plugin: both dbt docs sites in the Airflow UI, under Browse > "JobPulse dbt docs: ..."
         "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": json.dumps(
-            {"jobpulse": {"dir": str(target_path(LAKEHOUSE)), "index": "index.html", "name": "JobPulse dbt docs"}}
+            {
+                project: {"dir": str(target_path(project)), "index": "index.html", "name": DOCS_NAMES[project]}
+                for project in PROJECTS
+            }
         ),
         "NO_PROXY": "*",
     }
@@ -96,14 +105,14 @@ def up(settings: Settings, *, rate: float, say: Callable[[str], None] = print) -
 
     stack.up(settings, say=say)
     dbt.parse(settings)
-    dbt.dbt(settings, ["docs", "generate"], dbt.LAKEHOUSE)
+    sites = dbt.generate_docs(settings)
     jobpulse = [sys.executable, "-m", "jobpulse.cli"]
     env = dict(os.environ)
     _start(_process(settings, "collector"), [*jobpulse, "collect"], env, say)
     _start(_process(settings, "simulator"), [*jobpulse, "simulate", "--rate", str(rate), "--quiet"], env, say)
-    docs = _process(settings, "dbt-docs")
-    _start(docs, [sys.executable, "-m", "http.server", str(DOCS_PORT), "--bind", "127.0.0.1",
-                  "--directory", str(dbt.target_path(dbt.LAKEHOUSE))], env, say)  # fmt: skip
+    for project, port in DOCS_PORTS.items():
+        _start(_process(settings, DOCS_PROCESSES[project]), [sys.executable, "-m", "http.server", str(port),
+               "--bind", "127.0.0.1", "--directory", str(sites[project])], env, say)  # fmt: skip
 
     airflow = _process(settings, "airflow")
     if airflow.pid is None:
@@ -114,7 +123,8 @@ def up(settings: Settings, *, rate: float, say: Callable[[str], None] = print) -
     wait_until(lambda: _http_ok(f"http://127.0.0.1:{AIRFLOW_PORT}/api/v2/monitor/health"), process=airflow, timeout=240)
     wait_until(lambda: _airflow(settings, "dags", "unpause", DAG_ID), process=airflow, timeout=240, interval=5)
     say(f"Airflow:   http://127.0.0.1:{AIRFLOW_PORT}  (user admin, password in {_password_file(settings)})")
-    say(f"dbt docs:  http://127.0.0.1:{DOCS_PORT}")
+    for project, port in DOCS_PORTS.items():
+        say(f"dbt docs ({project}):  http://127.0.0.1:{port}")
     say(f"DAG {DAG_ID} unpaused: it runs every minute; `make demo-down` stops everything")
 
 

@@ -21,7 +21,7 @@ from jobpulse.config import Settings
 from jobpulse.reprocessing import DateRange
 
 CHUNK = 5000
-FACTS_LOCK = "jobpulse.facts.{database}"  # also taken by dbt_project/macros/facts_lock.sql
+FACTS_LOCK = "jobpulse.facts.{database}"  # also taken by dbt_project/warehouse/macros/facts_lock.sql
 LOCK_TIMEOUT = 600  # seconds to wait for another run's publish or `events` model
 
 

@@ -38,7 +38,7 @@ class DateRange:
         return cls(*dates)
 
     def dbt_vars(self) -> dict[str, str]:
-        """What the dbt models read (dbt_project/macros/reprocess_dates.sql)."""
+        """What the dbt models read (dbt_project/common/macros/reprocess_dates.sql)."""
         return {"jobpulse__reprocess_from": self.first.isoformat(), "jobpulse__reprocess_to": self.last.isoformat()}
 
     def __str__(self) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -82,17 +81,20 @@ def settings_from_connections() -> Settings:
 # -- Cosmos -----------------------------------------------------------------------------------------------------
 
 
-def dbt_project_config(settings: Settings) -> ProjectConfig:
+def dbt_project_config(settings: Settings, project: str) -> ProjectConfig:
     from cosmos import ProjectConfig
 
-    from jobpulse.dbt import DBT_PROJECT, LAKEHOUSE, target_path
+    from jobpulse.dbt import LAKEHOUSE, project_dir, target_path
 
     return ProjectConfig(
-        dbt_project_path=DBT_PROJECT,
-        manifest_path=target_path(LAKEHOUSE) / "manifest.json",
-        install_dbt_deps=False,  # the project has no packages (dbt Hub is out of reach)
-        env_vars={  # names, not secrets: the sources' schemas
+        dbt_project_path=project_dir(project),
+        manifest_path=target_path(project) / "manifest.json",
+        install_dbt_deps=False,  # local packages only, installed by `jobpulse docs --manifest-only`
+        env_vars={  # names, not secrets: the sources' schemas; a task builds no unit test (see jobpulse.dbt)
+            **({"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"} if project == LAKEHOUSE else {}),
             "JOBPULSE_LAKEHOUSE_DATABASE": settings.lakehouse_database,
+            "JOBPULSE_CASSANDRA_KEYSPACE": settings.cassandra_keyspace,
+            "JOBPULSE_DBT_LAKEHOUSE_SCHEMA": settings.dbt_lakehouse_schema,
             "JOBPULSE_MYSQL_DATABASE": settings.mysql_database,
         },
     )
@@ -103,7 +105,7 @@ def lakehouse_profile(settings: Settings) -> ProfileConfig:
     from cosmos.profiles.spark.thrift import SparkThriftProfileMapping
 
     return ProfileConfig(
-        profile_name="jobpulse",
+        profile_name="jobpulse_lakehouse",
         target_name="lakehouse",
         profile_mapping=SparkThriftProfileMapping(
             conn_id=SPARK_CONN,
@@ -117,7 +119,7 @@ def warehouse_profile(settings: Settings) -> ProfileConfig:
     from cosmos.profiles.mysql.user_pass import MysqlUserPasswordProfileMapping
 
     return ProfileConfig(
-        profile_name="jobpulse",
+        profile_name="jobpulse_warehouse",
         target_name="warehouse",
         profile_mapping=MysqlUserPasswordProfileMapping(
             conn_id=MYSQL_CONN,
@@ -142,12 +144,17 @@ def render_config(selector: str) -> RenderConfig:
     )
 
 
-def execution_config() -> ExecutionConfig:
-    import sys
-
+def execution_config(settings: Settings, project: str) -> ExecutionConfig:
+    """Each project on its own dbt: 1.11 in this virtualenv for the lakehouse (Cosmos calls it in the task's
+    process), dbt-mysql 1.7 in its own for the warehouse (a subprocess: Cosmos would otherwise call the dbt
+    it can import, this virtualenv's, which has no MySQL adapter)."""
     from cosmos import ExecutionConfig
+    from cosmos.constants import InvocationMode
 
-    return ExecutionConfig(dbt_executable_path=Path(sys.executable).parent / "dbt")
+    from jobpulse.dbt import WAREHOUSE, executable
+
+    mode = InvocationMode.SUBPROCESS if project == WAREHOUSE else InvocationMode.DBT_RUNNER
+    return ExecutionConfig(dbt_executable_path=executable(settings, project), invocation_mode=mode)
 
 
 # -- steps ------------------------------------------------------------------------------------------------------
@@ -197,12 +204,12 @@ def publish(reprocess: DateRange | None = None) -> dict[str, int]:
 
 
 def source_freshness() -> None:
-    """dbt's freshness checks of the lakehouse landing table and the MySQL copies; fails the task if stale."""
+    """The freshness checks of the landing table and the MySQL copy of the facts; fails the task if stale."""
     from jobpulse import dbt
 
     settings = settings_from_connections()
-    dbt.dbt(settings, ["source", "freshness", "--select", "source:datalake"], dbt.LAKEHOUSE)
-    dbt.dbt(settings, ["source", "freshness", "--select", "source:warehouse.job_hourly_facts"], dbt.WAREHOUSE)
+    for project in dbt.PROJECTS:
+        dbt.freshness(settings, project)
 
 
 def record_run(run_id: str, started_at: datetime, events_landed: int, reprocess: DateRange | None = None) -> None:

@@ -1,4 +1,4 @@
-"""What `make demo` hands Airflow: it must find its own components and the dbt docs site."""
+"""What `make demo` hands Airflow: it must find its own components and both dbt docs sites."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from jobpulse import demo
 from jobpulse.config import Settings
-from jobpulse.dbt import LAKEHOUSE, target_path
+from jobpulse.dbt import LAKEHOUSE, WAREHOUSE, target_path
 from jobpulse.scheduling import CASSANDRA_CONN, MYSQL_CONN, SPARK_CONN
 
 
@@ -18,8 +18,11 @@ def test_airflow_standalone_finds_this_virtualenvs_airflow_first(settings: Setti
     assert Path(path[0]) == Path(sys.executable).parent and (Path(path[0]) / "airflow").exists()
 
 
-def test_airflow_gets_the_connections_and_the_dbt_docs_site(settings: Settings):
+def test_airflow_gets_the_connections_and_both_dbt_docs_sites(settings: Settings):
     env = demo.airflow_environment(settings)
     assert {f"AIRFLOW_CONN_{conn.upper()}" for conn in (SPARK_CONN, MYSQL_CONN, CASSANDRA_CONN)} <= env.keys()
     projects = json.loads(env["AIRFLOW__COSMOS__DBT_DOCS_PROJECTS"])
-    assert projects["jobpulse"]["dir"] == str(target_path(LAKEHOUSE))
+    assert {name: site["dir"] for name, site in projects.items()} == {
+        LAKEHOUSE: str(target_path(LAKEHOUSE)),
+        WAREHOUSE: str(target_path(WAREHOUSE)),
+    }

@@ -12,7 +12,7 @@ def test_every_model_that_resumes_after_a_landing_batch_is_known_to_the_ingest()
     """The ingest numbers a resync's batch after the highest any of these holds: a model missing here could be
     left behind a batch number that restarts below its watermark."""
     resuming = {}
-    for path in (PROJECT_ROOT / "dbt_project" / "models").rglob("*.sql"):
+    for path in (PROJECT_ROOT / "dbt_project").glob("*/models/**/*.sql"):
         for column in re.findall(r"jobpulse__max_value\(this, '(\w+)'", path.read_text()):
             resuming[path.stem] = column
     assert resuming == dict(BATCH_WATERMARKS)

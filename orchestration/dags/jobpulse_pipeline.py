@@ -3,8 +3,9 @@
 
 Every minute: if anything new arrived in Cassandra's raw log, land it in the lakehouse, build and test the
 lakehouse dbt models, publish the changed facts to MySQL, build and test the MySQL models, record the run,
-then check source freshness. A run with nothing new (and nothing left unfinished by an earlier run) is skipped
-at the first task. The collector (Kafka -> Cassandra) runs beside Airflow as a service, not as a task.
+then check the freshness of the landing table and of the published facts. A run with nothing new (and nothing
+left unfinished by an earlier run) is skipped at the first task. The collector (Kafka -> Cassandra) runs
+beside Airflow as a service, not as a task.
 
 Each step resumes from state committed with its data, so a failed run is completed by the next one.
 
@@ -58,9 +59,9 @@ def jobpulse_pipeline() -> None:
 
     lakehouse = DbtTaskGroup(
         group_id="lakehouse",
-        project_config=scheduling.dbt_project_config(settings),
+        project_config=scheduling.dbt_project_config(settings, "lakehouse"),
         profile_config=scheduling.lakehouse_profile(settings),
-        execution_config=scheduling.execution_config(),
+        execution_config=scheduling.execution_config(settings, "lakehouse"),
         render_config=scheduling.render_config("tag:lakehouse"),
         operator_args={"execution_timeout": timedelta(minutes=10), "vars": scheduling.REPROCESS_VARS},
     )
@@ -71,9 +72,9 @@ def jobpulse_pipeline() -> None:
 
     warehouse = DbtTaskGroup(
         group_id="warehouse",
-        project_config=scheduling.dbt_project_config(settings),
+        project_config=scheduling.dbt_project_config(settings, "warehouse"),
         profile_config=scheduling.warehouse_profile(settings),
-        execution_config=scheduling.execution_config(),
+        execution_config=scheduling.execution_config(settings, "warehouse"),
         render_config=scheduling.render_config("tag:warehouse"),
         operator_args={"execution_timeout": timedelta(minutes=10), "vars": scheduling.REPROCESS_VARS},
     )

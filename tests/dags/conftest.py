@@ -23,15 +23,15 @@ os.environ.update(
 
 
 @pytest.fixture(scope="session")
-def manifest(settings: Settings) -> Path:
-    """The dbt manifest the DAGs render from (`dbt parse`: no database involved)."""
+def manifests(settings: Settings) -> dict[str, Path]:
+    """The dbt manifests the DAGs render from, one per project (`dbt parse`: no database involved)."""
     from jobpulse import dbt
 
     return dbt.parse(settings)
 
 
 @pytest.fixture(scope="session")
-def dagbag(manifest: Path):
+def dagbag(manifests: dict[str, Path]):
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(PROJECT_ROOT / "orchestration" / "dags"))

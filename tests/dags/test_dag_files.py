@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import warnings
 from datetime import timedelta
+from pathlib import Path
 
 from jobpulse.config import PROJECT_ROOT
 
 
-def test_every_dag_file_imports_without_errors_or_warnings_from_our_code(manifest):
+def test_every_dag_file_imports_without_errors_or_warnings_from_our_code(manifests):
     from airflow.dag_processing.dagbag import DagBag
 
     with warnings.catch_warnings(record=True) as caught:
@@ -63,6 +64,25 @@ def test_the_pipeline_takes_reprocess_dates_and_hands_them_to_every_dbt_task(dag
     assert dbt_tasks and all(
         set(task.vars) == {"jobpulse__reprocess_from", "jobpulse__reprocess_to"} for task in dbt_tasks
     )
+
+
+def test_each_dbt_task_group_runs_its_projects_own_dbt(dagbag, settings):
+    """The lakehouse tasks run dbt 1.11 from this virtualenv, without the unit tests; the warehouse tasks run
+    dbt-mysql's dbt 1.7 from its own virtualenv, as a subprocess (in-process, Cosmos would call 1.11)."""
+    from cosmos.constants import InvocationMode
+
+    from jobpulse import dbt
+
+    dag = dagbag.dags["jobpulse_pipeline"]
+    for project in dbt.PROJECTS:
+        tasks = [task for task in dag.tasks if task.task_id.startswith(f"{project}.")]
+        assert tasks, project
+        for task in tasks:
+            assert Path(task.dbt_executable_path) == dbt.executable(settings, project)
+            assert Path(task.project_dir) == dbt.project_dir(project)
+            assert ("DBT_EXCLUDE_RESOURCE_TYPES" in task.env) == (project == dbt.LAKEHOUSE)
+            in_subprocess = task.invocation_mode == InvocationMode.SUBPROCESS
+            assert in_subprocess == (project == dbt.WAREHOUSE)
 
 
 def test_lakehouse_maintenance_runs_daily_outside_the_pipeline(dagbag):

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.stack_lifecycle  # it stops MariaDB: run after every ot
 
 
 @pytest.fixture(scope="module")
-def pipeline(running_stack: Settings, manifest: Path) -> Iterator[Settings]:
+def pipeline(running_stack: Settings, manifests: dict[str, Path]) -> Iterator[Settings]:
     with isolated_pipeline(running_stack, "dag") as settings:
         airflow(settings, "db", "migrate")
         yield settings

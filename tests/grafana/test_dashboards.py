@@ -1,5 +1,6 @@
 """The dashboards and their provisioning as files: what Grafana 12.2 loads at start, checked without a Grafana.
-Every panel and variable reads the provisioned data source; the dbt exposures name every table the SQL reads."""
+Every panel and variable reads the provisioned data source; every table the SQL reads is a dbt model, and the
+dashboard's exposure names each."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import yaml
 from jobpulse import dashboards
 from jobpulse.config import PROJECT_ROOT
 
-DBT = PROJECT_ROOT / "dbt_project"
+DBT = PROJECT_ROOT / "dbt_project" / "warehouse"
 BOARDS = {path.stem: dashboards.load(path.stem) for path in dashboards.dashboard_files()}
 RANGE = dashboards.TimeRange(datetime(2026, 11, 20), datetime(2026, 11, 21))
 EVENT_FILTERS = ("COALESCE(e.company_id, 0) IN ($company)", "e.job_id IN ($job)", "e.publisher_id IN ($publisher)",
@@ -127,16 +128,8 @@ def dbt_models() -> set[str]:
     return {path.stem for path in (DBT / "models").rglob("*.sql")}
 
 
-def dbt_sources() -> set[str]:
-    found = set()
-    for path in (DBT / "models").rglob("*sources.yml"):
-        for source in yaml.safe_load(path.read_text())["sources"]:
-            found |= {f"source('{source['name']}', '{table['name']}')" for table in source["tables"]}
-    return found
-
-
 def exposures() -> dict[str, dict[str, Any]]:
-    path = DBT / "models" / "marts" / "warehouse" / "_warehouse__exposures.yml"
+    path = DBT / "models" / "marts" / "_warehouse__exposures.yml"
     return {exposure["url"].rsplit("/d/", 1)[1]: exposure for exposure in yaml.safe_load(path.read_text())["exposures"]}
 
 
@@ -146,7 +139,5 @@ def test_each_dashboard_is_a_dbt_exposure_of_exactly_the_tables_it_reads(name: s
     exposure = exposures()[board["uid"]]
     assert exposure["type"] == "dashboard" and exposure["url"] == f"http://localhost:3000/d/{board['uid']}"
     tables = {table for sql in queries(board) for table in re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", sql)}
-    models, sources = dbt_models(), dbt_sources()
-    read = {f"ref('{table}')" if table in models else f"source('warehouse', '{table}')" for table in tables}
-    assert read <= {f"ref('{model}')" for model in models} | sources, "every table is a dbt model or a source"
-    assert set(exposure["depends_on"]) == read
+    assert tables <= dbt_models(), "a dashboard reads dbt models only, never a source"
+    assert set(exposure["depends_on"]) == {f"ref('{table}')" for table in tables}

@@ -152,4 +152,5 @@ def test_a_reprocess_relands_only_the_dated_events_the_landing_table_lacks(spark
 
 
 def test_the_ts_rule_is_the_one_dbt_applies():
-    assert f"rlike '{TS_PATTERN}'" in (PROJECT_ROOT / "dbt_project" / "macros" / "event_time.sql").read_text()
+    macro = PROJECT_ROOT / "dbt_project" / "lakehouse" / "macros" / "event_time.sql"
+    assert f"'{TS_PATTERN}'" in macro.read_text()

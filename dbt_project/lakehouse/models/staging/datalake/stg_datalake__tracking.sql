@@ -1,0 +1,79 @@
+{{
+    config(
+        unique_key='create_time',
+        partition_by=['dates'],
+        merge_insert_only=true,
+    )
+}}
+{#-
+    Cleaning rules 1-3 of the spec over each event's first delivery (rule 5). Each run takes the
+    first arrivals newer than the newest batch already staged and the landed rows they name; an id
+    is staged only when it first arrives, so the merge never meets an id it holds and only inserts.
+-#}
+
+{%- set resume_after = jobpulse__max_value(this, 'ingest_batch', -1)
+    if is_incremental() else none %}
+
+with first_arrivals as (
+    select * from {{ ref('base_datalake__tracking_first_arrivals') }}
+    {%- if resume_after is not none %}
+    where ingest_batch > {{ resume_after }}
+    {%- endif %}
+),
+
+landed as (
+    select * from {{ ref('landed_tracking') }}
+    {%- if resume_after is not none %}
+    where ingest_batch > {{ resume_after }}
+    {%- endif %}
+),
+
+first_deliveries as (
+    select
+        landed.*,
+        {#- two deliveries of one id in one batch at the same microsecond: keep one -#}
+        row_number() over (partition by landed.create_time order by landed.arrived_at) as delivery
+    from landed
+    inner join first_arrivals
+        on
+            landed.create_time = first_arrivals.create_time
+            and landed.ingest_batch = first_arrivals.ingest_batch
+            and landed.arrived_at = first_arrivals.arrived_at
+),
+
+cleaned as (
+    select
+        create_time,
+        job_id,
+        coalesce(publisher_id, 0) as publisher_id,
+        coalesce(campaign_id, 0) as campaign_id,
+        coalesce(group_id, 0) as group_id,
+        coalesce(bid, 0) as bid,
+        custom_track,
+        ts,
+        {{ jobpulse__event_date('ts') }} as dates,
+        {{ jobpulse__event_hour('ts') }} as hours,
+        arrived_at,
+        ingest_batch
+    from first_deliveries
+    where delivery = 1 and job_id is not null
+),
+
+final as (
+    select
+        create_time,
+        job_id,
+        publisher_id,
+        campaign_id,
+        group_id,
+        bid,
+        custom_track,
+        ts,
+        dates,
+        hours,
+        arrived_at,
+        ingest_batch
+    from cleaned
+)
+
+select * from final

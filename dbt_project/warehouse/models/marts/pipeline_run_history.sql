@@ -1,0 +1,24 @@
+{#- Every recorded pipeline run, as the pipeline-health dashboard reads them. -#}
+
+with runs as (
+    select * from {{ ref('stg_warehouse__pipeline_runs') }}
+),
+
+final as (
+    select
+        run_id,
+        source,
+        status,
+        started_at,
+        finished_at,
+        events_collected,
+        events_dead_lettered,
+        events_landed,
+        cells_changed,
+        landed_through_batch,
+        step_seconds,
+        error
+    from runs
+)
+
+select * from final
