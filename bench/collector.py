@@ -63,7 +63,7 @@ def _ceiling_worker(settings: Settings, messages: list[bytes], ready: object, go
 
     cluster = cassandra_cluster(settings)
     raw_log = RawLog(cluster.connect(), keyspace(settings))
-    requests = raw_log.requests([parse_event(message) for message in messages])
+    requests = raw_log.requests([parse_event(message) for message in messages], time.time())
     ready.put(len(requests))  # type: ignore[attr-defined]
     go.get()  # type: ignore[attr-defined]
     began = time.perf_counter()

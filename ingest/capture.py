@@ -2,11 +2,12 @@
 
 The position is an arrival time (in 100-ns timeuuid ticks), never an event time: an event is captured when it
 *arrives* in the raw log, whatever its ``ts`` or ``create_time``, so late events, replayed files and
-redeliveries are all captured. A batch covers the arrivals in ``(after, to]``; ``to`` trails the clock by a
-safety lag so that no write still in flight when the batch is read can later appear behind the position.
-(The collector stamps an arrival when it sends a write and abandons a write not sent within
-``ingest.raw_log.MAX_SEND_DELAY``; Cassandra drops a mutation it could not apply within its write timeout.
-The lag covers both with room to spare.)
+redeliveries are all captured. A batch covers the arrivals in ``(after, to]``; ``to`` stays behind every
+write still in flight when the batch is read, so that none can later appear behind the position: it stops
+just before the oldest low watermark the raw log's writers publish (``capture_bound``), and in any case a
+fixed safety lag behind the clock. (The collector stamps an arrival when it sends a write and abandons a
+write not sent within ``ingest.raw_log.MAX_SEND_DELAY``; Cassandra drops a mutation it could not apply
+within its write timeout. The lag covers both with room to spare.)
 
 The position is stored in the landing table's own Delta commits (``userMetadata`` and an idempotent-write
 ``txn`` entry), so it is committed exactly when the rows it covers are. This module reads it from the Delta log
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -108,9 +109,20 @@ class Window:
         return json.dumps({METADATA_KEY: {**asdict(self), "to": moment_of(self.to_ticks).isoformat(), **extra}})
 
 
-def plan(position: Position | None, now: datetime, *, safety_lag: timedelta, max_span: timedelta) -> list[Window]:
-    """The batches to land now: none when nothing can have arrived since the position; a backfill first."""
-    to_ticks = ticks_of(now - safety_lag)
+def capture_bound(now: datetime, safety_lag: timedelta, watermarks: Iterable[int]) -> int:
+    """The newest arrival tick a batch may cover at ``now``: just before the oldest low watermark of the raw
+    log's writers (``ingest.raw_log``: nothing older is in flight anywhere, and nothing older will be
+    stamped), so with healthy writers the capture trails the clock by about a second. Never less far than the
+    fixed ``safety_lag``, by which any write has become visible or been dropped, whatever its writer says;
+    never past ``now``."""
+    marks = list(watermarks)
+    reached = min(marks) - 1 if marks else ticks_of(now)  # no writer registered: none has anything in flight
+    return max(ticks_of(now - safety_lag), min(reached, ticks_of(now)))
+
+
+def plan(position: Position | None, to_ticks: int, *, max_span: timedelta) -> list[Window]:
+    """The batches to land now, up to the arrival tick ``to_ticks`` (``capture_bound``): none when nothing can
+    have arrived since the position; a backfill first."""
     if position is None:
         return [Window(batch=1, after_ticks=None, to_ticks=to_ticks)]
     windows, after, batch = [], position.to_ticks, position.batch

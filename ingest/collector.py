@@ -181,7 +181,7 @@ class Collector:
         session = None
         try:
             session = self._retry("connect to Cassandra", self._connect_cassandra)
-            self._raw_log = RawLog(session, keyspace(self.settings))
+            self._raw_log = self._retry("register with the raw log", lambda: RawLog(session, keyspace(self.settings)))
             consumer.subscribe([self.settings.kafka_topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
             while not self.stop_requested:
                 messages = consumer.consume(num_messages=self.config.batch_size, timeout=self.config.poll_timeout)
@@ -190,10 +190,12 @@ class Collector:
                 if batch is not None:
                     batch.write = self._raw_log.start_store(batch.events)
                     self._pending = batch
+                self._refresh_watermark()
                 self._report()
                 if drain and batch is None and self._drained():
                     break
             self._finish_pending()
+            self._raw_log.close()  # nothing in flight: the ingest need not wait for this collector any more
         except Stopping:
             log.warning("stopped during a retry: the batch in hand stays uncommitted and will be consumed again")
         finally:
@@ -205,6 +207,15 @@ class Collector:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
         return self.counters
+
+    def _refresh_watermark(self) -> None:
+        """Tell the ingest, about every second, how far it may capture (ingest.raw_log's low watermark). A
+        failure is only logged: the watermark then ages, which only makes the ingest wait longer, and no
+        arrival is stamped until it is written again."""
+        try:
+            self._raw_log.heartbeat(due_only=True)
+        except Exception as error:
+            log.warning("could not refresh the raw log watermark (%s: %s)", type(error).__name__, error)
 
     def _connect_cassandra(self) -> Session:
         """A Cassandra session; a failed attempt's cluster object is discarded (the driver

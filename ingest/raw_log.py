@@ -5,6 +5,9 @@ Kafka offsets afterwards. Every row is an idempotent upsert keyed by the event i
 (a retry, a redelivery) never adds an event. Absent fields are left unset rather than written as null, which
 would store a tombstone per empty column.
 
+Each writer publishes a low watermark in ``raw_log_writers``: the oldest arrival it still has in flight (or
+now, when it has none). The ingest captures up to the oldest of them instead of waiting out a fixed lag.
+
 The write path is the collector's hot loop, so rows are encoded here straight from the prepared statements'
 column types (the driver's generic ``bind`` costs several times more per row), and sent as unlogged batches:
 rows of one change-feed partition together (one mutation), and `tracking` rows whose partitions share their
@@ -13,11 +16,12 @@ first replica, so the coordinator the driver picks owns every row of the batch.
 
 from __future__ import annotations
 
+import math
 import struct
 import time
 import uuid
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -38,6 +42,13 @@ WINDOW = 48  # batches in flight at once
 # long after its arrival was stamped: it bounds how far an arrival can trail the moment it becomes visible,
 # which the ingest's safety lag relies on (ingest.capture).
 MAX_SEND_DELAY = 10.0
+CASSANDRA_WRITE_TIMEOUT = 5.0  # write_request_timeout (jobpulse/stack/templates/cassandra.yaml): a mutation
+# not applied by then is dropped
+HEARTBEAT_INTERVAL = 1.0  # how often a writer refreshes its watermark
+# A writer stamps an arrival only if its row was refreshed within FENCE seconds; its row outlives the last
+# refresh by WRITER_TTL, by which time every write it stamped is visible or dropped.
+FENCE = 5.0
+WRITER_TTL = int(FENCE + MAX_SEND_DELAY + CASSANDRA_WRITE_TIMEOUT + 5)
 
 
 class StaleArrival(RuntimeError):
@@ -94,6 +105,13 @@ _ENCODERS: dict[str, Callable[[Any], bytes]] = {
 }
 
 
+def _ticks(moment: float) -> int:
+    """100-ns timeuuid ticks of a Unix time, exactly as ``uuid_from_time`` stamps an arrival."""
+    from ingest.capture import GREGORIAN_OFFSET
+
+    return int(moment * 1e6) * 10 + GREGORIAN_OFFSET
+
+
 def shard_of(create_time: uuid.UUID) -> int:
     """Stable across processes and runs (unlike ``hash``), so replays of one event land in the same shard."""
     return zlib.crc32(create_time.bytes) % SHARDS
@@ -146,27 +164,45 @@ def batches(statement: PreparedStatement, rows: list[list[Any]], consistency: in
 
 
 class PendingWrite:
-    """Requests sent with at most ``window`` in flight; ``wait`` returns once all are acknowledged.
+    """Requests sent with at most ``window`` in flight; ``wait`` returns once all are acknowledged (or one failed).
 
     The window keeps the driver's connection from overflowing (it refuses requests once its write buffer is
-    full); each acknowledgement sends the next request, from the driver's event loop.
+    full); each acknowledgement sends the next request, from the driver's event loop. ``on_settled`` is called
+    once nothing of the write can still reach Cassandra: every request sent has been answered (a failure stops
+    further sends, but requests already sent may still be applied).
     """
 
     def __init__(
-        self, session: Session, requests: list[BatchStatement], window: int = WINDOW, send_by: float | None = None
+        self,
+        session: Session | None,
+        requests: list[BatchStatement],
+        window: int = WINDOW,
+        send_by: float | None = None,
+        on_settled: Callable[[], None] | None = None,
+        error: BaseException | None = None,
     ) -> None:
         self._session = session
         self._send_by = send_by  # time.monotonic() after which no request may be sent
         self._requests = requests
+        self._on_settled = on_settled
         self._lock = Lock()
         self._next = 0
         self._left = len(requests)
+        self._in_flight = 0
+        self._settled = False
         self._done = Signal()
-        self._error: BaseException | None = None
-        if not requests:
+        self._error: BaseException | None = error
+        if not requests or error is not None:
             self._done.set()
+            self._settle_if_quiet()
+            return
         for _ in range(min(window, len(requests))):
             self._send_next()
+
+    @classmethod
+    def failed(cls, error: BaseException) -> PendingWrite:
+        """A write that could not start: ``wait`` raises ``error``."""
+        return cls(None, [], error=error)
 
     def _send_next(self) -> None:
         with self._lock:
@@ -174,27 +210,49 @@ class PendingWrite:
                 return
             request = self._requests[self._next]
             self._next += 1
-        if self._send_by is not None and time.monotonic() > self._send_by:
-            self._failed(StaleArrival(f"requests still unsent {MAX_SEND_DELAY:.0f}s after the arrival stamp"))
+            late = self._send_by is not None and time.monotonic() > self._send_by
+            if not late:
+                self._in_flight += 1
+        if late:
+            self._stop(StaleArrival(f"requests still unsent {MAX_SEND_DELAY:.0f}s after the arrival stamp"))
             return
         try:
-            self._session.execute_async(request).add_callbacks(self._succeeded, self._failed)
+            future = self._session.execute_async(request)  # type: ignore[union-attr]
         except Exception as error:
-            self._failed(error)
+            self._answered(error)
+            return
+        future.add_callbacks(self._succeeded, self._answered)
 
     def _succeeded(self, _result: Any) -> None:
+        self._answered(None)
+
+    def _answered(self, error: BaseException | None) -> None:
         with self._lock:
-            self._left -= 1
-            finished = self._left == 0
+            self._in_flight -= 1
+            if error is None:
+                self._left -= 1
+            else:
+                self._error = self._error or error
+            finished = self._left == 0 or self._error is not None
         if finished:
             self._done.set()
+            self._settle_if_quiet()
         else:
             self._send_next()
 
-    def _failed(self, error: BaseException) -> None:
+    def _stop(self, error: BaseException) -> None:
         with self._lock:
             self._error = self._error or error
         self._done.set()
+        self._settle_if_quiet()
+
+    def _settle_if_quiet(self) -> None:
+        with self._lock:
+            if self._settled or self._in_flight > 0 or (self._left > 0 and self._error is None):
+                return
+            self._settled = True
+        if self._on_settled is not None:
+            self._on_settled()
 
     def wait(self, timeout: float = 120.0) -> None:
         if not self._done.wait(timeout):
@@ -215,6 +273,53 @@ class RawLog:
         self.insert_event = session.prepare(INSERT_EVENT.format(keyspace=keyspace))
         self.insert_change = session.prepare(INSERT_CHANGE.format(keyspace=keyspace))
         self.encoder = EventEncoder(self.insert_event)
+        self.writer = uuid.uuid4()
+        self._register = session.prepare(
+            f"INSERT INTO {keyspace}.raw_log_writers (writer, low_watermark, host, pid) VALUES (?, ?, ?, ?) "
+            f"USING TTL {WRITER_TTL}"
+        )
+        self._stamps: Counter[int] = Counter()  # arrival stamps (ticks) of the writes still in flight
+        self._stamp_lock = Lock()
+        self._refreshed = -math.inf  # time.monotonic() of the last watermark written
+        self.heartbeat()  # registered before the first arrival is stamped
+
+    # -- the low watermark ---------------------------------------------------------------------------------------
+    def low_watermark(self) -> int:
+        """The oldest arrival stamp still in flight, or now when none is: nothing this writer stamps from now on
+        is older (stamps are taken under the same lock)."""
+        with self._stamp_lock:
+            return min(self._stamps) if self._stamps else _ticks(time.time())
+
+    def heartbeat(self, *, due_only: bool = False) -> None:
+        """Publish the low watermark (and so stay registered); with ``due_only``, only if the last one is older
+        than HEARTBEAT_INTERVAL. Raises if Cassandra does not take it."""
+        import os
+        import socket
+
+        began = time.monotonic()
+        if due_only and began - self._refreshed < HEARTBEAT_INTERVAL:
+            return
+        self.session.execute(
+            self._register, (self.writer, self.low_watermark(), socket.gethostname(), os.getpid()), timeout=FENCE
+        )
+        self._refreshed = began  # when the watermark was read, not when it was acknowledged: conservative
+
+    def close(self) -> None:
+        """Unregister: a writer that stopped has nothing in flight, and must not hold the ingest back."""
+        self.session.execute(f"DELETE FROM {self.keyspace}.raw_log_writers WHERE writer = %s", (self.writer,))
+
+    def _stamp(self) -> float:
+        with self._stamp_lock:
+            now = time.time()
+            self._stamps[_ticks(now)] += 1
+        return now
+
+    def _settle(self, stamp: float) -> None:
+        with self._stamp_lock:
+            ticks = _ticks(stamp)
+            self._stamps[ticks] -= 1
+            if not self._stamps[ticks]:
+                del self._stamps[ticks]
 
     def store(self, events: Sequence[Event]) -> None:
         """Write ``events`` and wait for every acknowledgement."""
@@ -230,16 +335,28 @@ class RawLog:
 
     def start_store(self, events: Sequence[Event]) -> PendingWrite:
         """Send ``events`` to both tables and return at once; ``wait()`` on the result before relying on it."""
+        try:
+            if time.monotonic() - self._refreshed > FENCE:  # the fence: never stamp while unregistered
+                self.heartbeat()
+            else:
+                self.heartbeat(due_only=True)
+        except Exception as error:
+            return PendingWrite.failed(error)
         send_by = time.monotonic() + MAX_SEND_DELAY  # taken before the arrival stamp, so never later than it
-        return PendingWrite(self.session, self.requests(events), send_by=send_by)
+        stamp = self._stamp()
+        try:
+            requests = self.requests(events, stamp)
+        except BaseException:
+            self._settle(stamp)
+            raise
+        return PendingWrite(self.session, requests, send_by=send_by, on_settled=lambda: self._settle(stamp))
 
-    def requests(self, events: Sequence[Event]) -> list[BatchStatement]:
-        """The batches that write ``events`` to both tables (sent by ``start_store``)."""
+    def requests(self, events: Sequence[Event], now: float) -> list[BatchStatement]:
+        """The batches that write ``events`` to both tables with the arrival ``now`` (sent by ``start_store``)."""
         from cassandra.util import uuid_from_time
 
         # One arrival for the batch, taken at send time: a retry takes a new one, so an arrival is never older
         # than the attempt that writes it by more than a request timeout (what the ingest's safety lag covers).
-        now = time.time()
         arrived_at = datetime.fromtimestamp(now, UTC)
         arrived = _timestamp(arrived_at)
         arrival = uuid_from_time(now).bytes

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from jobpulse.config import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from cassandra.cluster import Cluster
     from mysql.connector.abstracts import MySQLConnectionAbstract
+    from pyhive.hive import Connection, Cursor
 
 
 _KEYSPACE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
@@ -66,6 +70,24 @@ def mysql_connect(settings: Settings, *, readonly: bool = False, **options: Any)
         database=settings.mysql_database,
         **options,
     )
+
+
+def thrift_connect(settings: Settings) -> Connection:
+    """A session on the Spark Thrift server: the long-running Spark application that holds the lakehouse
+    (dbt's, the ingest's and the publish step's way in). Session settings (``SET``) last as long as it."""
+    from pyhive import hive
+
+    return hive.connect(host=settings.spark_thrift_host, port=settings.spark_thrift_port, username="jobpulse")
+
+
+@contextmanager
+def thrift_cursor(settings: Settings) -> Iterator[Cursor]:
+    """A cursor on a session of its own, closed at the end."""
+    connection = thrift_connect(settings)
+    try:
+        yield connection.cursor()
+    finally:
+        connection.close()
 
 
 def kafka_config(settings: Settings, **overrides: Any) -> dict[str, Any]:

@@ -67,7 +67,7 @@ OPTIONS: dict[str, Option] = {
     "metastore_password": Option("JOBPULSE_METASTORE_PASSWORD", "metastore-local", "Hive metastore password"),
     "lakehouse_database": Option("JOBPULSE_LAKEHOUSE_DATABASE", "datalake", "lakehouse database of the landed events"),
     "ingest_safety_lag": Option(
-        "JOBPULSE_INGEST_SAFETY_LAG", "20", "seconds an arrival must age before the ingest captures it"
+        "JOBPULSE_INGEST_SAFETY_LAG", "20", "the longest an arrival waits before the ingest may capture it (seconds)"
     ),
     "dbt_lakehouse_schema": Option(
         "JOBPULSE_DBT_LAKEHOUSE_SCHEMA", "lakehouse", "lakehouse database of the dbt models"
@@ -78,6 +78,9 @@ OPTIONS: dict[str, Option] = {
         "dbt of the warehouse project, dbt-mysql 1.7 in a virtualenv of its own (default: .venv-warehouse/bin/dbt)",
     ),
     "task_retries": Option("JOBPULSE_TASK_RETRIES", "2", "retries of a failed Airflow task (with backoff)"),
+    "pipeline_idle_wait": Option(
+        "JOBPULSE_PIPELINE_IDLE_WAIT", "300", "seconds a pipeline run waits for new data before it ends, skipped"
+    ),
     "spark_thrift_host": Option("JOBPULSE_SPARK_THRIFT_HOST", "127.0.0.1", "Spark Thrift server address"),
     "spark_thrift_port": Option("JOBPULSE_SPARK_THRIFT_PORT", "10000", "Spark Thrift server port"),
     "spark_driver_memory": Option("JOBPULSE_SPARK_DRIVER_MEMORY", "2g", "driver memory of Spark processes"),
@@ -126,6 +129,7 @@ class Settings:
     dbt_lakehouse_schema: str
     dbt_warehouse_executable: Path
     task_retries: int
+    pipeline_idle_wait: int
     spark_thrift_host: str
     spark_thrift_port: int
     spark_driver_memory: str

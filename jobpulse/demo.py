@@ -1,5 +1,6 @@
 """`make demo`: the whole system working on this machine. The local stack, the collector and a steady simulator
-as services, Airflow in standalone mode running the `jobpulse_pipeline` DAG every minute, and the dbt docs site.
+as services, Airflow in standalone mode running the `jobpulse_pipeline` DAG continuously (and `jobpulse_checks`),
+and the dbt docs sites.
 `make demo-down` stops every process it started, by PID file.
 """
 
@@ -24,6 +25,7 @@ DOCS_NAMES = {
     "warehouse": "JobPulse dbt docs: the MySQL warehouse",
 }
 DAG_ID = "jobpulse_pipeline"
+CHECKS_DAG_ID = "jobpulse_checks"
 # what `up` starts, in the order `down` stops them
 PROCESSES = ("airflow", "simulator", "collector", *DOCS_PROCESSES.values())
 
@@ -100,7 +102,14 @@ def _start(process: ManagedProcess, command: list[str], env: dict[str, str], say
         say(f"{process.name}: started (PID {process.pid}), log {process.log_file}")
 
 
-def up(settings: Settings, *, rate: float, say: Callable[[str], None] = print) -> None:
+def up(
+    settings: Settings,
+    *,
+    rate: float,
+    say: Callable[[str], None] = print,
+    dags: tuple[str, ...] = (DAG_ID, CHECKS_DAG_ID),
+) -> None:
+    """Everything `make demo` runs, with the DAGs ``dags`` unpaused."""
     from jobpulse import dbt, stack
 
     stack.up(settings, say=say)
@@ -121,11 +130,13 @@ def up(settings: Settings, *, rate: float, say: Callable[[str], None] = print) -
             airflow, [str(Path(sys.executable).parent / "airflow"), "standalone"], airflow_environment(settings), say
         )
     wait_until(lambda: _http_ok(f"http://127.0.0.1:{AIRFLOW_PORT}/api/v2/monitor/health"), process=airflow, timeout=240)
-    wait_until(lambda: _airflow(settings, "dags", "unpause", DAG_ID), process=airflow, timeout=240, interval=5)
+    for dag_id in dags:
+        wait_until(lambda dag_id=dag_id: _airflow(settings, "dags", "unpause", dag_id), process=airflow, timeout=240,
+                   interval=5)  # fmt: skip
     say(f"Airflow:   http://127.0.0.1:{AIRFLOW_PORT}  (user admin, password in {_password_file(settings)})")
     for project, port in DOCS_PORTS.items():
         say(f"dbt docs ({project}):  http://127.0.0.1:{port}")
-    say(f"DAG {DAG_ID} unpaused: it runs every minute; `make demo-down` stops everything")
+    say(f"DAGs unpaused: {', '.join(dags)} ({DAG_ID} runs continuously); `make demo-down` stops everything")
 
 
 def _password_file(settings: Settings) -> Path:

@@ -67,15 +67,13 @@ def maintain(
 ) -> dict[str, tuple[int, int]]:
     """Compact every Delta table's partitions before ``before`` and vacuum it; returns the live files of each
     table (before, after)."""
-    from pyhive import hive
+    from jobpulse.clients import thrift_cursor
 
     if retain_hours < DEFAULT_RETAIN_HOURS:
         raise ValueError(f"retain at least {DEFAULT_RETAIN_HOURS} hours: readers and time travel rely on them")
     before = before or datetime.now(UTC).date()
-    connection = hive.connect(host=settings.spark_thrift_host, port=settings.spark_thrift_port, username="jobpulse")
     files = {}
-    try:
-        cursor = connection.cursor()
+    with thrift_cursor(settings) as cursor:
         for table in delta_tables(settings):
             cursor.execute(f"SHOW TABLES IN {table.name.split('.')[0]} LIKE '{table.name.split('.')[1]}'")
             if not cursor.fetchall():
@@ -88,6 +86,4 @@ def maintain(
             cursor.fetchall()
             files[table.name] = (files_before, files_of(cursor, table.name))
             say(f"{table.name}: {files_before} -> {files[table.name][1]} files")
-    finally:
-        connection.close()
     return files

@@ -44,9 +44,8 @@ def create(settings: Settings) -> None:
 def drop(settings: Settings) -> None:
     """Drop everything the namespace holds, on every service; what does not exist is skipped."""
     from confluent_kafka.admin import AdminClient
-    from pyhive import hive
 
-    from jobpulse.clients import cassandra_cluster, kafka_config
+    from jobpulse.clients import cassandra_cluster, kafka_config, thrift_cursor
     from jobpulse.stack import service
 
     # Grants outlive a dropped database: remove the namespace's from the grant table too.
@@ -54,9 +53,9 @@ def drop(settings: Settings) -> None:
         f"DROP DATABASE IF EXISTS {settings.mysql_database};"
         f"DELETE FROM mysql.db WHERE Db = '{settings.mysql_database}'; FLUSH PRIVILEGES;"
     )
-    cursor = hive.connect(host=settings.spark_thrift_host, port=settings.spark_thrift_port).cursor()
-    for database in (settings.lakehouse_database, settings.dbt_lakehouse_schema):
-        cursor.execute(f"DROP DATABASE IF EXISTS {database} CASCADE")
+    with thrift_cursor(settings) as cursor:
+        for database in (settings.lakehouse_database, settings.dbt_lakehouse_schema):
+            cursor.execute(f"DROP DATABASE IF EXISTS {database} CASCADE")
     cluster = cassandra_cluster(settings)
     try:
         cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {settings.cassandra_keyspace}", timeout=120)

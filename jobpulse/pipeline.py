@@ -127,19 +127,18 @@ def run_once(settings: Settings, say: Callable[[str], None] = print, reprocess: 
         return result
 
     try:
+        # The collector unregisters from the raw log when it has drained the topic, so what it stored is
+        # capturable at once (ingest.capture.capture_bound).
         counters = step("collect", lambda: Collector(settings).run(drain=True))
         report.events_collected, report.events_dead_lettered = counters.written, counters.dead_lettered
-        if counters.written:
-            # What was just stored becomes capturable once it is older than the ingest's safety lag.
-            step("wait for the safety lag", lambda: time.sleep(settings.ingest_safety_lag + 1))
         if reprocess is not None or step("check for new arrivals", lambda: ingest_job.has_new_arrivals_now(settings)):
             landed = step("ingest", lambda: ingest_job.run(settings, reprocess=reprocess))
             report.events_landed = sum(position.rows or 0 for position in landed)
-        step("dbt lakehouse", lambda: dbt.build(settings, dbt.LAKEHOUSE, variables))
+        step("dbt lakehouse", lambda: dbt.run_models(settings, dbt.LAKEHOUSE, variables))
         moved = step("publish", lambda: publish(settings, reprocess))
         say(f"published: {moved}")
         warehouse_started = datetime.now(UTC)
-        step("dbt warehouse", lambda: dbt.build(settings, dbt.WAREHOUSE, variables))
+        step("dbt warehouse", lambda: dbt.run_models(settings, dbt.WAREHOUSE, variables))
         report.cells_changed = cells_changed_since(settings, warehouse_started)
         report.landed_through_batch = landed_through(settings)
     except BaseException as error:

@@ -59,13 +59,11 @@ COPIES = (
 def publish(settings: Settings, reprocess: DateRange | None = None) -> dict[str, int]:
     """Copy every changed row of every mart (and every row of a reprocess's dates); returns the rows moved per
     MySQL table."""
-    from pyhive import hive
-
-    from jobpulse.clients import mysql_connect
+    from jobpulse.clients import mysql_connect, thrift_connect
     from jobpulse.migrations import _identifier
 
     schema = _identifier(settings.dbt_lakehouse_schema)
-    lakehouse = hive.connect(host=settings.spark_thrift_host, port=settings.spark_thrift_port, username="jobpulse")
+    lakehouse = thrift_connect(settings)
     mysql = mysql_connect(settings, autocommit=False)
     moved = {}
     try:

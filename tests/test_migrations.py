@@ -49,7 +49,7 @@ def test_a_new_keyspace_gets_the_raw_log_tables(running_stack: Settings):
         tables = {row.table_name for row in session.execute(
             "SELECT table_name FROM system_schema.tables WHERE keyspace_name = 'test_migrations_ks'"
         )}  # fmt: skip
-        assert tables == {"tracking", "tracking_changes", "schema_migrations"}
+        assert tables == {"tracking", "tracking_changes", "raw_log_writers", "schema_migrations"}
         assert migrate_cassandra(settings, say=lambda message: None) == 0
     finally:
         session.execute("DROP KEYSPACE IF EXISTS test_migrations_ks")

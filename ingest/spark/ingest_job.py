@@ -1,16 +1,19 @@
 """The Spark ingest: land what arrived in Cassandra's raw log since the last run into the lakehouse.
 
-    jobpulse ingest                                  # the same as:
-    spark-submit ingest/spark/ingest_job.py          # (SPARK_CONF_DIR from `jobpulse stack up`)
+    jobpulse ingest                                  # land what is due
     jobpulse ingest --check                          # exit 0 if there is something to land, 99 if not
     jobpulse ingest --resync                         # recovery: land what the landing table lacks, move on
+
+The work runs as Spark SQL in the long-running Spark application, the Thrift server dbt uses too: a run
+starts no JVM of its own (that cost a scheduled run 15-25 s of its 20-25). This process plans the batches
+from the Delta log, sends one statement per batch and checks the commit.
 
 Each batch reads the change feed partitions of the minutes its arrival window spans, with the window's
 timeuuid range pushed down to Cassandra, and appends them to the landing table in one Delta commit that also
 records the new position (``ingest.capture``). Delta's idempotent writes (application id + batch number)
-make a batch land at most once: a rerun after a crash lands the batch that did not commit, and a second run
-racing the first is refused by the run lock or, failing that, skipped by Delta. The first run, with no
-position, backfills from the log itself.
+make a batch land at most once: a rerun after a crash (of this process or of the Spark application) lands
+the batch that did not commit, and a second run racing the first is refused by the run lock or, failing
+that, skipped by Delta. The first run, with no position, backfills from the log itself.
 
 The change feed keeps an arrival 14 days: a position older than that (an ingest stopped for two weeks) may
 stand before arrivals already gone, so the ingest refuses to run from it and lands nothing. The recovery,
@@ -36,13 +39,24 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ingest.capture import APP_ID, CHANGE_FEED_TTL, SHARDS, Position, Window, plan, read_position, ticks_of
+from ingest.capture import (
+    APP_ID,
+    CHANGE_FEED_TTL,
+    SHARDS,
+    Position,
+    Window,
+    capture_bound,
+    plan,
+    read_position,
+)
+from jobpulse.clients import thrift_cursor
 from jobpulse.config import Settings, load_settings
 from jobpulse.lakehouse import BATCH_WATERMARKS, landing_table, landing_table_path
 from jobpulse.reprocessing import DateRange
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from cassandra.cluster import Session
+    from pyhive.hive import Cursor
 
 log = logging.getLogger("jobpulse.ingest")
 
@@ -82,20 +96,22 @@ def run_lock(settings: Settings) -> Iterator[None]:
         yield
 
 
-@contextmanager
-def job_session(settings: Settings, app_name: str) -> Iterator[SparkSession]:
-    """The job's Spark session, stopped at the end unless it was already running (a test's, say)."""
-    from pyspark.sql import SparkSession
+def capture_until(settings: Settings, now: datetime, session: Session | None = None) -> int:
+    """The arrival tick a batch may cover up to now (``ingest.capture.capture_bound``), from the low watermarks
+    the raw log's writers publish."""
+    from jobpulse.clients import cassandra_cluster, keyspace
 
-    from jobpulse.lakehouse import spark_session
-
-    borrowed = SparkSession.getActiveSession() is not None
-    spark = spark_session(settings, app_name)
+    cluster = None
+    if session is None:
+        cluster = cassandra_cluster(settings)
+        session = cluster.connect()
     try:
-        yield spark
+        rows = session.execute(f"SELECT low_watermark FROM {keyspace(settings)}.raw_log_writers")
+        marks = [row.low_watermark for row in rows if row.low_watermark is not None]
     finally:
-        if not borrowed:
-            spark.stop()
+        if cluster is not None:
+            cluster.shutdown()
+    return capture_bound(now, timedelta(seconds=settings.ingest_safety_lag), marks)
 
 
 def has_new_arrivals(settings: Settings, position: Position | None, now: datetime) -> bool:
@@ -110,7 +126,7 @@ def has_new_arrivals(settings: Settings, position: Position | None, now: datetim
         session = cluster.connect()
         if position is None:
             return session.execute(f"SELECT create_time FROM {space}.tracking LIMIT 1").one() is not None
-        to_ticks = ticks_of(now - timedelta(seconds=settings.ingest_safety_lag))
+        to_ticks = capture_until(settings, now, session)
         if to_ticks <= position.to_ticks:
             return False
         window = Window(batch=position.batch + 1, after_ticks=position.to_ticks, to_ticks=to_ticks)
@@ -134,43 +150,39 @@ def has_new_arrivals_now(settings: Settings) -> bool:
     return has_new_arrivals(settings, read_position(landing_table_path(settings)), datetime.now(UTC))
 
 
-def commit_batch(rows: DataFrame, settings: Settings, window: Window, metadata: str) -> None:
-    """Append ``rows`` to the landing table as batch ``window.batch``, in one Delta commit carrying the position
-    (``metadata``); Delta skips the write if this application already committed that batch number."""
-    (
-        rows.write.format("delta")
-        .mode("append")
-        .option("txnAppId", APP_ID)
-        .option("txnVersion", window.batch)
-        .option("userMetadata", metadata)
-        .saveAsTable(landing_table(settings))
-    )
+IDEMPOTENT_WRITE = (  # Delta's session settings for an idempotent write (and the commit's userMetadata)
+    "spark.databricks.delta.write.txnAppId",
+    "spark.databricks.delta.write.txnVersion",
+    "spark.databricks.delta.commitInfo.userMetadata",
+)
 
 
-def land(spark: SparkSession, settings: Settings, window: Window) -> Position:
+def commit_batch(cursor: Cursor, settings: Settings, window: Window, rows: str, metadata: str) -> None:
+    """Append the rows of the query ``rows`` to the landing table as batch ``window.batch``, in one Delta commit
+    carrying the position (``metadata``); Delta skips the write if this application already committed that
+    batch number."""
+    for key, value in zip(IDEMPOTENT_WRITE, (APP_ID, window.batch, metadata), strict=True):
+        cursor.execute(f"SET {key}={value}")
+    try:
+        cursor.execute(f"INSERT INTO {landing_table(settings)} {rows}")
+    finally:  # the session's next write is not this batch
+        for key in IDEMPOTENT_WRITE:
+            cursor.execute(f"RESET {key}")
+
+
+def land(cursor: Cursor, settings: Settings, window: Window) -> Position:
     """Append one window's events to the landing table in a single Delta commit that records the position."""
-    from pyspark.sql import functions as F
-
     from ingest.spark.transforms import changes_to_landing, log_to_landing
+    from jobpulse.clients import keyspace
 
     ingested_at = datetime.now(UTC)
     run = uuid.uuid4().hex
-    from jobpulse.clients import keyspace as checked_keyspace
-
-    keyspace = checked_keyspace(settings)
     if window.backfill:
         # The whole log. What arrives while it is read is captured again by the next batch (same event ids).
-        rows = log_to_landing(spark.read.table(f"cassandra.{keyspace}.tracking"), window.batch, ingested_at)
+        rows = log_to_landing(f"cassandra.{keyspace(settings)}.tracking", window.batch, ingested_at)
     else:
-        low, high = window.arrival_id_range()
-        changes = spark.read.table(f"cassandra.{keyspace}.tracking_changes").where(
-            F.col("arrival_minute").isin(window.minutes())
-            & F.col("shard").isin(list(range(SHARDS)))
-            & (F.col("arrival_id") >= low)  # all four predicates are pushed down to Cassandra: the range is
-            & (F.col("arrival_id") <= high)  # evaluated there, in timeuuid order, never by Spark as text
-        )
-        rows = changes_to_landing(changes, window.batch, ingested_at).coalesce(2)
-    commit_batch(rows, settings, window, window.metadata(landed_at=ingested_at.isoformat(), run=run))
+        rows = changes_to_landing(f"cassandra.{keyspace(settings)}.tracking_changes", window, ingested_at)
+    commit_batch(cursor, settings, window, rows, window.metadata(landed_at=ingested_at.isoformat(), run=run))
     landed = read_position(landing_table_path(settings))
     if landed is None or landed.batch < window.batch:
         raise RuntimeError(f"batch {window.batch} was not committed to {landing_table(settings)}")
@@ -181,37 +193,39 @@ def land(spark: SparkSession, settings: Settings, window: Window) -> Position:
     return landed
 
 
-def land_missing(
-    spark: SparkSession, settings: Settings, window: Window, dates: DateRange | None = None
-) -> Position | None:
+MISSING = "jobpulse_ingest_missing"  # the session's cached view of the events a resync or a reprocess lands
+
+
+def land_missing(cursor: Cursor, settings: Settings, window: Window, dates: DateRange | None = None) -> Position | None:
     """Land, as batch ``window.batch``, the raw log's events the landing table lacks (only those dated
     ``dates`` if given); the commit records ``window``'s position. None, and no commit, when none lack and the
     window does not move the position."""
     from ingest.spark.transforms import log_to_landing, missing_events
-    from jobpulse.clients import keyspace as checked_keyspace
+    from jobpulse.clients import keyspace
 
-    log_rows = spark.read.table(f"cassandra.{checked_keyspace(settings)}.tracking")
-    landed_rows = spark.read.table(landing_table(settings))
     first, last = (dates.first, dates.last) if dates is not None else (None, None)
-    missing = missing_events(log_rows, landed_rows, first, last).cache()
-    moves = window.after_ticks != window.to_ticks
+    missing = missing_events(f"cassandra.{keyspace(settings)}.tracking", landing_table(settings), first, last)
+    cursor.execute(f"CACHE TABLE {MISSING} AS {missing}")  # read the log once, for the count and the write
     try:
-        if missing.isEmpty() and not moves:
+        cursor.execute(f"SELECT COUNT(*) FROM {MISSING}")
+        (count,) = cursor.fetchone()
+        if count == 0 and window.after_ticks == window.to_ticks:
             return None
         ingested_at = datetime.now(UTC)
         run = uuid.uuid4().hex
         kind = {"reland": str(dates)} if dates is not None else {"resync": True}
         metadata = window.metadata(landed_at=ingested_at.isoformat(), run=run, **kind)
-        commit_batch(log_to_landing(missing, window.batch, ingested_at), settings, window, metadata)
+        commit_batch(cursor, settings, window, log_to_landing(MISSING, window.batch, ingested_at), metadata)
     finally:
-        missing.unpersist()
+        cursor.execute(f"UNCACHE TABLE IF EXISTS {MISSING}")
+        cursor.execute(f"DROP VIEW IF EXISTS {MISSING}")
     landed = read_position(landing_table_path(settings))
     if landed is None or landed.run != run:
         raise RuntimeError(f"batch {window.batch} was not committed to {landing_table(settings)}")
     return landed
 
 
-def reland(spark: SparkSession, settings: Settings, dates: DateRange) -> Position | None:
+def reland(cursor: Cursor, settings: Settings, dates: DateRange) -> Position | None:
     """A reprocess's first step: land again, as one extra batch, the raw log's events dated ``dates`` that the
     landing table lacks. The batch moves no arrival position (its window is empty), so the change capture
     carries on where it was; staging merges the events in by id like any redelivery. None if none lacked.
@@ -220,7 +234,7 @@ def reland(spark: SparkSession, settings: Settings, dates: DateRange) -> Positio
     if position is None:
         raise RuntimeError("nothing has been ingested yet: run the ingest (a backfill) before a reprocess")
     window = Window(batch=position.batch + 1, after_ticks=position.to_ticks, to_ticks=position.to_ticks)
-    landed = land_missing(spark, settings, window, dates)
+    landed = land_missing(cursor, settings, window, dates)
     if landed is None:
         log.info("reprocess %s: the landing table lacks none of the raw log's events", dates)
     else:
@@ -228,16 +242,20 @@ def reland(spark: SparkSession, settings: Settings, dates: DateRange) -> Positio
     return landed
 
 
-def highest_modelled_batch(spark: SparkSession, settings: Settings) -> int:
+def highest_modelled_batch(cursor: Cursor, settings: Settings) -> int:
     """The highest landing batch any lakehouse model holds (0 if none): where they all resume after."""
+    from jobpulse.migrations import _identifier
+
     highest = 0
-    schema = settings.dbt_lakehouse_schema
-    if not spark.catalog.databaseExists(schema):
+    schema = _identifier(settings.dbt_lakehouse_schema)
+    cursor.execute(f"SHOW DATABASES LIKE '{schema}'")
+    if not cursor.fetchall():
         return 0
     for model, column in BATCH_WATERMARKS:
-        if spark.catalog.tableExists(f"{schema}.{model}"):
-            value = spark.sql(f"SELECT MAX({column}) FROM {schema}.{model}").first()[0]
-            highest = max(highest, value or 0)
+        cursor.execute(f"SHOW TABLES IN {schema} LIKE '{model}'")
+        if cursor.fetchall():
+            cursor.execute(f"SELECT MAX({column}) FROM {schema}.{model}")
+            highest = max(highest, cursor.fetchone()[0] or 0)
     return highest
 
 
@@ -245,14 +263,14 @@ def resync(settings: Settings, now: datetime | None = None) -> Position:
     """The recovery of a position the change feed no longer covers (or of a landing table made anew): land
     every raw-log event the landing table lacks as the batch after the highest any table holds, and move the
     position to now less the safety lag. What arrives during the scan is captured again by the next run."""
-    with run_lock(settings), job_session(settings, "jobpulse-ingest-resync") as spark:
+    with run_lock(settings), thrift_cursor(settings) as cursor:
         position = read_position(landing_table_path(settings))
-        to = (now or datetime.now(UTC)) - timedelta(seconds=settings.ingest_safety_lag)
-        batch = max(position.batch if position else 0, highest_modelled_batch(spark, settings)) + 1
-        window = Window(batch=batch, after_ticks=position.to_ticks if position else None, to_ticks=ticks_of(to))
-        landed = land_missing(spark, settings, window)
+        to_ticks = capture_until(settings, now or datetime.now(UTC))
+        batch = max(position.batch if position else 0, highest_modelled_batch(cursor, settings)) + 1
+        window = Window(batch=batch, after_ticks=position.to_ticks if position else None, to_ticks=to_ticks)
+        landed = land_missing(cursor, settings, window)
     assert landed is not None  # the window moves the position: always committed
-    log.info("resync: landed %s events as batch %d; position now %s", landed.rows, landed.batch, to.isoformat())
+    log.info("resync: landed %s events as batch %d; position now %s", landed.rows, landed.batch, landed.to.isoformat())
     return landed
 
 
@@ -273,20 +291,19 @@ def run(
                 f"({CHANGE_FEED_TTL.days} days): events that arrived since may be gone from it. "
                 + ResyncNeeded.RECOVERY
             )
-        safety_lag = timedelta(seconds=settings.ingest_safety_lag)
-        windows = plan(position, now, safety_lag=safety_lag, max_span=max_span)
+        windows = plan(position, capture_until(settings, now), max_span=max_span)
         if not windows and reprocess is None:
             log.info("nothing can have arrived since the position (%s)", position.to if position else "none")
             return []
-        with job_session(settings, "jobpulse-ingest") as spark:
-            if position is None and (modelled := highest_modelled_batch(spark, settings)):
+        with thrift_cursor(settings) as cursor:
+            if position is None and (modelled := highest_modelled_batch(cursor, settings)):
                 raise ResyncNeeded(
                     f"the landing table {landing_table(settings)} holds no batch, but the models hold batches "
                     f"up to {modelled}: it was emptied or made anew, and a backfill numbered from 1 would fall "
                     "behind them. " + ResyncNeeded.RECOVERY
                 )
-            landed = [land(spark, settings, window) for window in windows]
-            if reprocess is not None and (relanded := reland(spark, settings, reprocess)) is not None:
+            landed = [land(cursor, settings, window) for window in windows]
+            if reprocess is not None and (relanded := reland(cursor, settings, reprocess)) is not None:
                 landed.append(relanded)
             return landed
 
@@ -326,6 +343,6 @@ def main(argv: list[str] | None = None) -> int:
     return execute(parser.parse_args(argv))
 
 
-if __name__ == "__main__":  # spark-submit ingest/spark/ingest_job.py
+if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sys.exit(main())

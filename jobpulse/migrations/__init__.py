@@ -143,12 +143,10 @@ def migrate_mysql(settings: Settings, say: Callable[[str], None]) -> int:
 
 def migrate_lakehouse(settings: Settings, say: Callable[[str], None]) -> int:
     """Lakehouse tables, through the Spark Thrift server (the catalog dbt and the Spark jobs share)."""
-    from pyhive import hive
+    from jobpulse.clients import thrift_cursor
 
     database = _identifier(settings.lakehouse_database)
-    connection = hive.connect(host=settings.spark_thrift_host, port=settings.spark_thrift_port, username="jobpulse")
-    try:
-        cursor = connection.cursor()
+    with thrift_cursor(settings) as cursor:
         cursor.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
         cursor.execute(f"USE {database}")
         cursor.execute(
@@ -166,8 +164,6 @@ def migrate_lakehouse(settings: Settings, say: Callable[[str], None]) -> int:
             )
             say(f"applied {migration.label}")
         return len(pending)
-    finally:
-        connection.close()
 
 
 def ensure_topics(settings: Settings, say: Callable[[str], None]) -> int:

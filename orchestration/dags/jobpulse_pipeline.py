@@ -1,13 +1,18 @@
 """
 ### JobPulse pipeline
 
-Every minute: if anything new arrived in Cassandra's raw log, land it in the lakehouse, build and test the
-lakehouse dbt models, publish the changed facts to MySQL, build and test the MySQL models, record the run,
-then check the freshness of the landing table and of the published facts. A run with nothing new (and nothing
-left unfinished by an earlier run) is skipped at the first task. The collector (Kafka -> Cassandra) runs
-beside Airflow as a service, not as a task.
+Continuously, one run after another: wait until something new arrived in Cassandra's raw log, land it in the
+lakehouse, build the lakehouse dbt models, publish the changed facts to MySQL, build the MySQL models and
+record the run. The collector (Kafka -> Cassandra) runs beside Airflow as a service, not as a task.
 
-Each step resumes from state committed with its data, so a failed run is completed by the next one.
+Built for freshness: a run starts as the previous one ends (`@continuous`), its first task waits for new
+data (polling Cassandra every couple of seconds) instead of a cron tick, and each project's models are
+built by one dbt invocation rather than one task per model (an Airflow task costs about a second, a dbt
+start-up two). The data tests read whole tables, so their cost grows all day: `jobpulse_checks` runs them,
+and shows each model and its tests as tasks.
+
+Each step resumes from state committed with its data, so a failed run is completed by the next one; a run
+that waited `JOBPULSE_PIPELINE_IDLE_WAIT` seconds for nothing ends skipped.
 
 **Reprocess**: trigger a run with `reprocess_from` (and `reprocess_to`) to rebuild those event dates from the
 raw log as well (jobpulse/reprocessing.py); `max_active_runs=1` keeps it apart from the scheduled runs.
@@ -19,7 +24,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag, task
-from cosmos import DbtTaskGroup
 
 from jobpulse import scheduling
 from jobpulse.config import load_settings
@@ -30,7 +34,7 @@ settings = load_settings()
 @dag(
     dag_id="jobpulse_pipeline",
     doc_md=__doc__,
-    schedule=timedelta(minutes=1),
+    schedule="@continuous",
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -49,47 +53,39 @@ settings = load_settings()
     },
 )
 def jobpulse_pipeline() -> None:
-    @task.short_circuit(execution_timeout=timedelta(minutes=1), retries=0)
-    def new_data_check(params=None) -> bool:  # noqa: ANN001 - Airflow passes the run's params
+    @task.sensor(
+        poke_interval=scheduling.NEW_DATA_POLL_SECONDS,
+        timeout=settings.pipeline_idle_wait,
+        mode="poke",
+        soft_fail=True,  # nothing new for a while: the run ends skipped, and the next one waits again
+        retries=0,
+        execution_timeout=timedelta(seconds=settings.pipeline_idle_wait + 60),
+    )
+    def new_data(params=None) -> bool:  # noqa: ANN001 - Airflow passes the run's params
         return scheduling.has_new_data(scheduling.reprocess_of(params))
 
     @task
     def ingest(params=None) -> int:  # noqa: ANN001
         return scheduling.ingest(scheduling.reprocess_of(params))
 
-    lakehouse = DbtTaskGroup(
-        group_id="lakehouse",
-        project_config=scheduling.dbt_project_config(settings, "lakehouse"),
-        profile_config=scheduling.lakehouse_profile(settings),
-        execution_config=scheduling.execution_config(settings, "lakehouse"),
-        render_config=scheduling.render_config("tag:lakehouse"),
-        operator_args={"execution_timeout": timedelta(minutes=10), "vars": scheduling.REPROCESS_VARS},
-    )
+    @task
+    def lakehouse(params=None) -> None:  # noqa: ANN001
+        scheduling.build("lakehouse", scheduling.reprocess_of(params))
 
     @task
     def publish(params=None) -> dict[str, int]:  # noqa: ANN001
         return scheduling.publish(scheduling.reprocess_of(params))
 
-    warehouse = DbtTaskGroup(
-        group_id="warehouse",
-        project_config=scheduling.dbt_project_config(settings, "warehouse"),
-        profile_config=scheduling.warehouse_profile(settings),
-        execution_config=scheduling.execution_config(settings, "warehouse"),
-        render_config=scheduling.render_config("tag:warehouse"),
-        operator_args={"execution_timeout": timedelta(minutes=10), "vars": scheduling.REPROCESS_VARS},
-    )
+    @task
+    def warehouse(params=None) -> None:  # noqa: ANN001
+        scheduling.build("warehouse", scheduling.reprocess_of(params))
 
     @task
     def record_run(events_landed: int, dag_run=None, params=None) -> None:  # noqa: ANN001 - from Airflow
         scheduling.record_run(dag_run.run_id, dag_run.start_date, events_landed, scheduling.reprocess_of(params))
 
-    @task(retries=0)
-    def source_freshness() -> None:
-        scheduling.source_freshness()
-
     landed = ingest()
-    new_data_check() >> landed >> lakehouse >> publish() >> warehouse
-    warehouse >> record_run(landed) >> source_freshness()
+    new_data() >> landed >> lakehouse() >> publish() >> warehouse() >> record_run(landed)
 
 
 jobpulse_pipeline()

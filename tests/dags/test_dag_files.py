@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -30,59 +32,58 @@ def test_every_dag_has_tags_retries_and_timeouts(dagbag):
         assert any(task.retries > 0 for task in dag.tasks), dag.dag_id
 
 
-def test_the_pipeline_runs_every_minute_in_the_pipeline_order(dagbag):
+def test_the_pipeline_runs_continuously_in_the_pipeline_order(dagbag, settings):
+    from airflow.sdk.definitions.timetables.simple import ContinuousTimetable
+
     dag = dagbag.dags["jobpulse_pipeline"]
-    assert dag.timetable.delta == timedelta(minutes=1)
-
-    def downstream(task_id: str) -> set[str]:
-        return dag.task_dict[task_id].downstream_task_ids
-
-    assert downstream("new_data_check") == {"ingest"}
-    lakehouse = {task_id for task_id in dag.task_dict if task_id.startswith("lakehouse.")}
-    warehouse = {task_id for task_id in dag.task_dict if task_id.startswith("warehouse.")}
-    # ingest also feeds record_run the number of rows it landed
-    assert downstream("ingest") - {"record_run"} <= lakehouse and downstream("ingest") & lakehouse
-    assert "publish" in set().union(*(downstream(task_id) for task_id in lakehouse))
-    assert downstream("publish") <= warehouse and downstream("publish")
-    assert "record_run" in set().union(*(downstream(task_id) for task_id in warehouse))
-    assert downstream("record_run") == {"source_freshness"}
-
+    assert isinstance(dag.timetable, ContinuousTimetable) and dag.max_active_runs == 1
     order = [task.task_id for task in dag.topological_sort()]
-    staged, classified, facts = (
-        order.index(f"lakehouse.{model}_model_build")  # each model built and tested in one task
-        for model in ("stg_datalake__tracking", "int_tracking__classified", "fct_job_hourly")
-    )
-    reconciled = order.index("lakehouse.fct_job_hourly_reconciles_with_classified_events_test")
-    mart = order.index("warehouse.events_model_build")
-    assert staged < classified < facts < reconciled < order.index("publish") < mart < order.index("record_run")
+    assert order == ["new_data", "ingest", "lakehouse", "publish", "warehouse", "record_run"]
+    for earlier, later in itertools.pairwise(order):
+        assert later in dag.task_dict[earlier].downstream_task_ids
+    # the first task waits for data rather than ending the run, and gives up (skipped) after the idle wait
+    waiting = dag.task_dict["new_data"]
+    assert waiting.mode == "poke" and waiting.soft_fail and waiting.timeout == settings.pipeline_idle_wait
+    assert waiting.poke_interval <= 5
 
 
-def test_the_pipeline_takes_reprocess_dates_and_hands_them_to_every_dbt_task(dagbag):
+def test_the_pipeline_takes_reprocess_dates(dagbag):
     dag = dagbag.dags["jobpulse_pipeline"]
     assert set(dag.params.keys()) == {"reprocess_from", "reprocess_to"}
-    dbt_tasks = [task for task in dag.tasks if task.task_id.startswith(("lakehouse.", "warehouse."))]
-    assert dbt_tasks and all(
-        set(task.vars) == {"jobpulse__reprocess_from", "jobpulse__reprocess_to"} for task in dbt_tasks
-    )
 
 
-def test_each_dbt_task_group_runs_its_projects_own_dbt(dagbag, settings):
-    """The lakehouse tasks run dbt 1.11 from this virtualenv, without the unit tests; the warehouse tasks run
-    dbt-mysql's dbt 1.7 from its own virtualenv, as a subprocess (in-process, Cosmos would call 1.11)."""
+def test_the_checks_dag_shows_every_model_and_runs_its_tests_with_its_projects_own_dbt(dagbag, settings):
+    """Each model is a task (built by the pipeline: a marker here) followed by its tests' task; the lakehouse
+    tests run dbt 1.11 from this virtualenv without the unit tests, the warehouse tests dbt-mysql's dbt 1.7
+    from its own virtualenv, as a subprocess (in-process, Cosmos would call 1.11)."""
     from cosmos.constants import InvocationMode
 
     from jobpulse import dbt
 
-    dag = dagbag.dags["jobpulse_pipeline"]
+    dag = dagbag.dags["jobpulse_checks"]
+    assert "source_freshness" in dag.task_dict
     for project in dbt.PROJECTS:
-        tasks = [task for task in dag.tasks if task.task_id.startswith(f"{project}.")]
-        assert tasks, project
-        for task in tasks:
+        manifest = json.loads((dbt.target_path(project) / "manifest.json").read_text())
+        models = {
+            node["name"]
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and project in node["tags"] and node["package_name"].endswith(project)
+        }
+        assert models
+        for model in models:
+            marker, tests = dag.task_dict[f"{project}.{model}.run"], dag.task_dict[f"{project}.{model}.test"]
+            assert type(marker).__name__ == "EmptyOperator" and tests.task_id in marker.downstream_task_ids
+        test_tasks = [task for task in dag.tasks if task.task_id.startswith(f"{project}.") and hasattr(task, "env")]
+        assert test_tasks, project
+        for task in test_tasks:
+            assert type(task).__name__ == "DbtTestLocalOperator", task.task_id
             assert Path(task.dbt_executable_path) == dbt.executable(settings, project)
             assert Path(task.project_dir) == dbt.project_dir(project)
             assert ("DBT_EXCLUDE_RESOURCE_TYPES" in task.env) == (project == dbt.LAKEHOUSE)
             in_subprocess = task.invocation_mode == InvocationMode.SUBPROCESS
             assert in_subprocess == (project == dbt.WAREHOUSE)
+    reconciliation = dag.task_dict["lakehouse.fct_job_hourly_reconciles_with_classified_events_test"]
+    assert "lakehouse.fct_job_hourly.test" in reconciliation.upstream_task_ids
 
 
 def test_lakehouse_maintenance_runs_daily_outside_the_pipeline(dagbag):

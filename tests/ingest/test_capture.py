@@ -13,6 +13,7 @@ from ingest.capture import (
     SHARDS,
     Position,
     Window,
+    capture_bound,
     moment_of,
     plan,
     read_position,
@@ -36,22 +37,37 @@ def test_bounds_are_version_1_uuids_of_the_tick_with_extreme_tails():
     assert str(low).endswith("8080-808080808080") and str(high).endswith("bf7f-7f7f7f7f7f7f")
 
 
-def test_the_first_run_is_a_backfill_of_everything_up_to_the_lag():
-    [window] = plan(None, NOW, safety_lag=LAG, max_span=SPAN)
+def test_the_first_run_is_a_backfill_of_everything_up_to_the_bound():
+    [window] = plan(None, ticks_of(NOW - LAG), max_span=SPAN)
     assert window.backfill and window.batch == 1 and window.to_ticks == ticks_of(NOW - LAG)
 
 
-def test_nothing_is_planned_until_the_lag_has_passed_the_position():
+def test_nothing_is_planned_until_the_bound_has_passed_the_position():
     position = Position(batch=7, to_ticks=ticks_of(NOW - LAG))
-    assert plan(position, NOW, safety_lag=LAG, max_span=SPAN) == []
-    assert plan(position, NOW + timedelta(microseconds=1), safety_lag=LAG, max_span=SPAN) == [
+    assert plan(position, ticks_of(NOW - LAG), max_span=SPAN) == []
+    assert plan(position, ticks_of(NOW - LAG) + 10, max_span=SPAN) == [
         Window(batch=8, after_ticks=position.to_ticks, to_ticks=position.to_ticks + 10)
     ]
 
 
+def test_the_capture_stops_just_before_the_oldest_writer_watermark():
+    oldest, younger = ticks_of(NOW - timedelta(seconds=3)), ticks_of(NOW - timedelta(seconds=1))
+    assert capture_bound(NOW, LAG, [younger, oldest]) == oldest - 1  # an arrival stamped at it may be in flight
+
+
+def test_without_writers_in_flight_the_capture_reaches_the_clock():
+    assert capture_bound(NOW, LAG, []) == ticks_of(NOW)
+    assert capture_bound(NOW, LAG, [ticks_of(NOW + timedelta(seconds=5))]) == ticks_of(NOW)  # a writer's clock ahead
+
+
+def test_the_fixed_lag_bounds_how_far_a_stuck_writer_holds_the_capture_back():
+    stuck = ticks_of(NOW - timedelta(minutes=10))  # a write in flight for 10 minutes is long dropped
+    assert capture_bound(NOW, LAG, [stuck, ticks_of(NOW)]) == ticks_of(NOW - LAG)
+
+
 def test_a_long_absence_is_caught_up_in_contiguous_batches_of_bounded_span():
     position = Position(batch=3, to_ticks=ticks_of(NOW - timedelta(hours=5)))
-    windows = plan(position, NOW, safety_lag=LAG, max_span=SPAN)
+    windows = plan(position, ticks_of(NOW - LAG), max_span=SPAN)
     assert [window.batch for window in windows] == [4, 5, 6]
     assert windows[0].after_ticks == position.to_ticks
     assert all(earlier.to_ticks == later.after_ticks for earlier, later in itertools.pairwise(windows))

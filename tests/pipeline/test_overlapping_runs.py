@@ -68,7 +68,7 @@ def land_and_model(settings: Settings, events: list[dict]) -> None:
     Collector(settings).run(drain=True)
     time.sleep(settings.ingest_safety_lag + 1)
     assert ingest_job.run(settings)
-    dbt.build(settings, dbt.LAKEHOUSE)
+    dbt.run_models(settings, dbt.LAKEHOUSE)
 
 
 def test_a_publish_overlapping_another_runs_events_model_loses_no_row(pipeline: Settings):
@@ -95,7 +95,7 @@ def test_a_publish_overlapping_another_runs_events_model_loses_no_row(pipeline: 
         assert lock_waits(pipeline) == 1, "run A's publish should be waiting inside its transaction"
 
         # Run B's `events` model runs meanwhile (it copies B's facts); then A's publish goes on and commits.
-        modelling, modelled = in_thread(lambda: dbt.build(pipeline, dbt.WAREHOUSE))
+        modelling, modelled = in_thread(lambda: dbt.run_models(pipeline, dbt.WAREHOUSE))
         modelling.join(timeout=15)
     finally:
         holder.rollback()

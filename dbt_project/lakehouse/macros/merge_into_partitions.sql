@@ -2,7 +2,9 @@
     dbt-spark's merge, with one addition: when the model is partitioned, the merge is told which
     partitions the new rows fall in, so Delta rewrites and even reads only those (without it, MERGE
     scans the whole target to find matches, and its cost grows with history). The partition values
-    are read from the new rows themselves before the merge. And when the model sets `reprocess_by`
+    are read from the new rows themselves before the merge, which are cached for it so that the
+    model's query runs once, not twice (the post-hook jobpulse__uncache_merge_source frees them: the
+    cache is the Spark application's, not the session's). And when the model sets `reprocess_by`
     and the run is a reprocess, the target rows of the reprocessed dates that the new rows do not
     match are deleted in the same MERGE: they are cells that no longer exist, and the model's new
     rows hold every cell of those dates. A model that sets `merge_insert_only` never updates a row
@@ -12,6 +14,8 @@
     {%- set partition_by = config.get('partition_by', none) -%}
     {%- set predicates = [] if incremental_predicates is none else [] + incremental_predicates -%}
     {%- if partition_by -%}
+        {#- computed once for the partition values and the merge (jobpulse__uncache_merge_source after) -#}
+        {%- call statement('cache_merge_source') -%} cache table {{ source }} {%- endcall -%}
         {%- for column in ([partition_by] if partition_by is string else partition_by) -%}
             {%- set values = jobpulse__distinct_values(source, column, 'true') -%}
             {%- do predicates.append(jobpulse__in_list('DBT_INTERNAL_DEST.' ~ column, values)) -%}
@@ -53,4 +57,11 @@
         {%- if delete_unmatched %}
         when not matched by source and {{ delete_unmatched }} then delete
         {%- endif %}
+{% endmacro %}
+
+{% macro jobpulse__uncache_merge_source() %}
+    {#- post-hook: drop the cached source of the merge (the cache outlives dbt's session) -#}
+    {%- if is_incremental() and config.get('partition_by', none) -%}
+        uncache table if exists {{ this.identifier }}__dbt_tmp
+    {%- endif -%}
 {% endmacro %}

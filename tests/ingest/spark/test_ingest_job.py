@@ -1,5 +1,5 @@
-"""The Spark ingest against the real Cassandra and lakehouse: incremental runs, late and replayed events, a run
-killed between writing its data and committing it, and two runs at once.
+"""The Spark ingest against the real Cassandra and lakehouse: incremental runs, late and replayed events, the
+Spark application killed between writing a batch's data and committing it, and two runs at once.
 
 Each test gets a keyspace and a lakehouse database of its own; the ingest runs as `jobpulse ingest` in a
 separate process (as the scheduler runs it), except where a test drives ``land`` directly."""
@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -19,11 +20,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingest.capture import plan, read_position
+from ingest.capture import plan, read_position, ticks_of
 from ingest.events import Event, parse_event
 from ingest.raw_log import RawLog
 from ingest.spark.ingest_job import EXIT_BUSY, EXIT_NOTHING_NEW, land
-from jobpulse.clients import cassandra_cluster
+from jobpulse import stack
+from jobpulse.clients import cassandra_cluster, thrift_cursor
 from jobpulse.config import Settings
 from jobpulse.lakehouse import landing_table, landing_table_path
 from jobpulse.migrations import migrate_cassandra, migrate_lakehouse
@@ -44,7 +46,8 @@ def lake(running_stack: Settings, spark) -> Iterator[Settings]:
     migrate_cassandra(settings, say=lambda message: None)
     migrate_lakehouse(settings, say=lambda message: None)
     yield settings
-    spark.sql(f"DROP DATABASE IF EXISTS {settings.lakehouse_database} CASCADE")
+    with thrift_cursor(settings) as cursor:  # not the test's session: a test may restart what it depends on
+        cursor.execute(f"DROP DATABASE IF EXISTS {settings.lakehouse_database} CASCADE")
     cluster = cassandra_cluster(settings)
     try:
         cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {settings.cassandra_keyspace}", timeout=60)
@@ -65,6 +68,7 @@ def store(settings: Settings, batch: list[Event]) -> None:
         raw_log = RawLog(cluster.connect(), settings.cassandra_keyspace)
         for start in range(0, len(batch), 5000):
             raw_log.store(batch[start : start + 5000])
+        raw_log.close()
     finally:
         cluster.shutdown()
     time.sleep(LAG + 0.2)  # let the arrivals age past the safety lag
@@ -96,6 +100,17 @@ def landed(spark, settings: Settings) -> Counter:
     """How many times each event id was landed."""
     rows = spark.table(landing_table(settings)).select("create_time").collect()
     return Counter(row.create_time for row in rows)
+
+
+def landed_through_thrift(settings: Settings) -> tuple[int, int, int]:
+    """(rows, distinct event ids, most deliveries of one id) of the landing table, asked of the Thrift server."""
+    with thrift_cursor(settings) as cursor:
+        cursor.execute(
+            "SELECT SUM(deliveries), COUNT(*), MAX(deliveries) FROM (SELECT create_time, COUNT(*) AS deliveries "
+            f"FROM {landing_table(settings)} GROUP BY create_time)"
+        )
+        rows, distinct, most = cursor.fetchone()
+    return int(rows), int(distinct), int(most)
 
 
 def ids(batch: list[Event]) -> set[str]:
@@ -159,7 +174,8 @@ def _old_uuid(seconds: float) -> str:
     return str(uuid_from_time(seconds))
 
 
-def test_a_run_killed_after_writing_data_and_before_committing_is_redone_exactly_once(lake: Settings, spark):
+@pytest.mark.stack_lifecycle  # it kills the Thrift server: run after every other test
+def test_a_landing_cut_by_the_spark_application_dying_is_redone_exactly_once(lake: Settings):
     store(lake, events(10))
     assert ingest(lake)[0] == 0
     table = landing_table_path(lake)
@@ -168,22 +184,26 @@ def test_a_run_killed_after_writing_data_and_before_committing_is_redone_exactly
 
     bulk = events(150_000)
     store(lake, bulk)
+    thrift = stack.service(lake, "spark-thrift").process
     process = ingest_process(lake)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and process.poll() is None:
-        if set(table.rglob("*.parquet")) - files_before:
-            break
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait(30)
-    orphans = set(table.rglob("*.parquet")) - files_before
-    assert orphans, "the run must be killed after it wrote data files"
-    assert sorted((table / "_delta_log").glob("*.json")) == log_before, "and before it committed them"
-    assert read_position(table).batch == 1
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and process.poll() is None:
+            if set(table.rglob("*.parquet")) - files_before:
+                break
+            time.sleep(0.02)
+        os.kill(thrift.pid, signal.SIGKILL)  # the long-running application the landing runs in
+        output, _ = process.communicate(timeout=60)
+        assert process.returncode not in (0, None), output  # the run fails visibly
+        orphans = set(table.rglob("*.parquet")) - files_before
+        assert orphans, "the application must be killed after it wrote data files"
+        assert sorted((table / "_delta_log").glob("*.json")) == log_before, "and before it committed them"
+        assert read_position(table).batch == 1
+    finally:
+        stack.up(lake, say=lambda message: None)
 
     assert ingest(lake)[0] == 0
-    counts = landed(spark, lake)
-    assert len(counts) == 150_010 and set(counts.values()) == {1}
+    assert landed_through_thrift(lake) == (150_010, 150_010, 1)
     assert read_position(table).batch == 2
 
 
@@ -208,10 +228,62 @@ def test_a_batch_commits_at_most_once_even_when_two_writers_race_past_the_lock(l
     assert ingest(lake)[0] == 0
     store(lake, events(100))
     position = read_position(landing_table_path(lake))
-    [window] = plan(position, datetime.now(UTC), safety_lag=timedelta(seconds=LAG), max_span=timedelta(hours=2))
+    [window] = plan(position, ticks_of(datetime.now(UTC) - timedelta(seconds=LAG)), max_span=timedelta(hours=2))
 
-    kept = land(spark, lake, window)
-    again = land(spark, lake, window)  # the same batch number: Delta's idempotent write skips it
+    with thrift_cursor(lake) as first, thrift_cursor(lake) as second:
+        kept = land(first, lake, window)
+        again = land(second, lake, window)  # the same batch number: Delta's idempotent write skips it
 
     assert again == kept and kept.batch == window.batch
     assert sum(landed(spark, lake).values()) == 110
+
+
+class HeldSession:
+    """The raw log's session, except that a write reaches Cassandra only ``delay`` seconds after it is sent:
+    a write stuck in flight (a slow network, a long pause), as the ingest must expect one."""
+
+    def __init__(self, session, delay: float) -> None:
+        self._session, self._delay = session, delay
+
+    def __getattr__(self, name: str):
+        return getattr(self._session, name)
+
+    def execute_async(self, request):
+        session, delay = self._session, self._delay
+
+        class Held:
+            def add_callbacks(self, callback, errback) -> None:
+                send = lambda: session.execute_async(request).add_callbacks(callback, errback)  # noqa: E731
+                threading.Timer(delay, send).start()
+
+        return Held()
+
+
+def test_the_capture_waits_for_a_write_in_flight_however_young_the_fixed_lag_allows(lake: Settings, spark):
+    """With a fixed lag far longer than the test, only the writers' low watermarks let the ingest capture: it
+    must capture what a fast writer stored, but never past an older arrival another writer still has in
+    flight (that arrival would land behind the position and never be captured)."""
+    patient = dataclasses.replace(lake, ingest_safety_lag=600)
+    store(lake, events(10))
+    assert ingest(patient)[0] == 0  # no writer registered: the backfill reaches the clock
+
+    in_flight, after_it = events(50, ts="2026-11-27 10:00:00"), events(40, ts="2026-11-27 11:00:00")
+    cluster = cassandra_cluster(lake)
+    try:
+        session = cluster.connect()
+        slow = RawLog(HeldSession(session, 15.0), lake.cassandra_keyspace)
+        fast = RawLog(session, lake.cassandra_keyspace)
+        held = slow.start_store(in_flight)  # stamped now, in Cassandra 15 s later
+        fast.store(after_it)  # stamped after it, stored at once
+        fast.heartbeat()
+        assert ingest(patient)[0] == 0
+        assert ids(after_it).isdisjoint(landed(spark, lake)), "captured past an arrival still in flight"
+        held.wait(60)
+        slow.close()
+        fast.close()
+    finally:
+        cluster.shutdown()
+    assert ingest(patient)[0] == 0
+    counts = landed(spark, lake)
+    assert all(counts[event_id] == 1 for event_id in ids(in_flight) | ids(after_it))
+    assert sum(counts.values()) == 100
