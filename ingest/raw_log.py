@@ -17,6 +17,8 @@ first replica, so the coordinator the driver picks owns every row of the batch.
 from __future__ import annotations
 
 import math
+import os
+import socket
 import struct
 import time
 import uuid
@@ -293,9 +295,6 @@ class RawLog:
     def heartbeat(self, *, due_only: bool = False) -> None:
         """Publish the low watermark (and so stay registered); with ``due_only``, only if the last one is older
         than HEARTBEAT_INTERVAL. Raises if Cassandra does not take it."""
-        import os
-        import socket
-
         began = time.monotonic()
         if due_only and began - self._refreshed < HEARTBEAT_INTERVAL:
             return

@@ -113,20 +113,10 @@ def _in_subprocess(settings: Settings, dbt_executable: Path, arguments: list[str
 def run_models(settings: Settings, project: str, variables: dict[str, str] | None = None) -> object:
     """A pipeline run's dbt work: the models tagged with the project's name (not the tables the pipeline's own
     steps write), in one invocation, without their tests. The data tests read whole tables, so their cost
-    grows all day while a run's should follow its new data: the checks DAG runs them (``test``) apart from
-    the runs, as analysts' `dbt build` does."""
+    grows all day while a run's should follow its new data: the checks DAG runs them apart from the runs,
+    as analysts' `dbt build` does."""
     extra = ["--vars", json.dumps(variables)] if variables else []
     return dbt(settings, ["run", "--select", f"tag:{project}", *extra], project)
-
-
-# The lakehouse's unit tests check the SQL, not the data: `make test` runs them (tests/dbt), not the checks DAG.
-# (dbt-mysql's dbt 1.7 has no unit tests, nor this flag.)
-DATA_TESTS_ONLY = {LAKEHOUSE: ["--exclude-resource-type", "unit_test"], WAREHOUSE: []}
-
-
-def test(settings: Settings, project: str) -> object:
-    """The data tests of the models a run builds in ``project`` (whole tables, reconciliations included)."""
-    return dbt(settings, ["test", "--select", f"tag:{project}", *DATA_TESTS_ONLY[project]], project)
 
 
 def freshness(settings: Settings, project: str) -> object:

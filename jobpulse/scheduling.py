@@ -170,12 +170,6 @@ def execution_config(settings: Settings, project: str) -> ExecutionConfig:
 # -- steps ------------------------------------------------------------------------------------------------------
 
 
-REPROCESS_VARS = {  # what the dbt tasks of a run get: empty in a scheduled run, dates in a reprocess
-    "jobpulse__reprocess_from": "{{ params.reprocess_from or '' }}",
-    "jobpulse__reprocess_to": "{{ params.reprocess_to or params.reprocess_from or '' }}",
-}
-
-
 def reprocess_of(params: dict[str, Any]) -> DateRange | None:
     """The dates a manually triggered run rebuilds (params ``reprocess_from``, ``reprocess_to``), if any."""
     from jobpulse.reprocessing import DateRange
