@@ -1,11 +1,17 @@
 """End-to-end `jobpulse run`: a backfill of 2 million events, then 50,000 new events on top, with the time of
-each step, beside the seed project's algorithm on the same data.
+each step, beside the seed project's algorithm on the same data. With `--busy-day`, the other case: a run's cost
+late in a busy day (below).
 
 The events are written straight into the raw log of a namespace of the benchmark's own (keyspace, lakehouse
 databases, MySQL database), as a backfill finds them; the collector's own throughput is bench/collector.py's.
 The seed algorithm, as the original project runs it: read the whole log, four filtered group-bys (clicks,
 conversions, qualified, unqualified) at the grain, full outer joins of the four, a join to the jobs for the
 company, and a JDBC append to MySQL; then again with its `ts >= watermark` filter for the new events.
+
+`--busy-day`: one minute of traffic at 200 events/s (12,000 events) on top of 1 million, then of 5 million
+events of the same event date (each in a namespace of its own, bulk-loaded into the raw log and carried into
+`events` by a backfill run first). A run's cost must follow its new events, not the day: the two incremental
+runs' totals may differ by at most 20 %.
 """
 
 from __future__ import annotations
@@ -13,18 +19,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from bench import results
-from bench.ingest import events_from, store
+from bench.ingest import events_from, store, store_history
 from jobpulse.config import Settings, load_settings
 from jobpulse.namespace import create, drop, named
 
 GRAIN = ["job_id", "dates", "hours", "publisher_id", "campaign_id", "group_id"]
+BUSY_DAY_RATE = 200.0  # events/s, the day's traffic
+BUSY_DAY_DATE = datetime(2026, 10, 1)
 
 
-def namespace() -> Settings:
-    return dataclasses.replace(named(load_settings(), "bench_pipeline"), ingest_safety_lag=1)
+def namespace(name: str = "bench_pipeline") -> Settings:
+    return dataclasses.replace(named(load_settings(), name), ingest_safety_lag=1)
 
 
 def seed_algorithm(settings: Settings, watermark: str | None) -> float:
@@ -92,11 +101,75 @@ def seed_algorithm(settings: Settings, watermark: str | None) -> float:
     return time.perf_counter() - began
 
 
+def run_summary(report: object, events: int) -> dict:
+    seconds = sum(report.step_seconds.values())  # type: ignore[attr-defined]
+    return {
+        "events": events,
+        "seconds": round(seconds, 2),
+        "events_per_s": round(events / seconds) if seconds else None,
+        "cells_changed": report.cells_changed,  # type: ignore[attr-defined]
+        "step_seconds": report.step_seconds,  # type: ignore[attr-defined]
+    }
+
+
+def late_in_the_day(day_events: int, new_events: int, say: Callable[[str], None]) -> dict:
+    """A backfill of ``day_events`` of one event date, then ``new_events`` more of that date through the change
+    feed and an incremental run; the namespace is dropped after."""
+    from ingest.simulator import Simulator
+    from jobpulse.pipeline import run_once
+
+    settings = namespace("bench_busy_day")
+    drop(settings)
+    create(settings)
+    try:
+        began = time.perf_counter()
+        end = store_history(settings, start=BUSY_DAY_DATE, rate=BUSY_DAY_RATE, count=day_events, seed=21)
+        load_seconds = time.perf_counter() - began
+        say(f"{day_events} events in the raw log in {load_seconds:.0f}s; backfill run")
+        backfill = run_once(settings, say=say)
+        new = events_from(Simulator(seed=99, start=end, rate=BUSY_DAY_RATE).events(), new_events)
+        store(settings, new, new_events)
+        incremental = run_once(settings, say=say)
+        return {
+            "raw_log_load": {
+                "events": day_events,
+                "seconds": round(load_seconds, 1),
+                "events_per_s": round(day_events / load_seconds),
+            },
+            "backfill": run_summary(backfill, backfill.events_landed),
+            "incremental": run_summary(incremental, incremental.events_landed),
+        }
+    finally:
+        drop(settings)
+
+
+def busy_day(small: int, large: int, new_events: int, say: Callable[[str], None]) -> None:
+    cases = {}
+    for day_events in (small, large):
+        say(f"case: {new_events} new events on {day_events} events of {BUSY_DAY_DATE.date()}")
+        cases[day_events] = late_in_the_day(day_events, new_events, say)
+    totals = [cases[day_events]["incremental"]["seconds"] for day_events in (small, large)]
+    results.write(
+        "pipeline_busy_day",
+        {
+            "rate_events_per_second": BUSY_DAY_RATE,
+            "new_events": new_events,
+            "day_events": [small, large],
+            "incremental_run_seconds": totals,
+            "ratio_large_to_small": round(totals[1] / totals[0], 3),
+            "target_ratio": 1.2,
+            "cases": {str(day_events): case for day_events, case in cases.items()},
+        },
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=2_000_000)
     parser.add_argument("--new-events", type=int, default=50_000)
     parser.add_argument("--history-days", type=float, default=28.0, help="event time the backfill spans")
+    parser.add_argument("--busy-day", action="store_true", help="the late-in-a-busy-day case instead")
+    parser.add_argument("--day-events", type=int, nargs=2, default=[1_000_000, 5_000_000], metavar=("SMALL", "LARGE"))
     args = parser.parse_args()
 
     from ingest.simulator import Simulator
@@ -104,6 +177,10 @@ def main() -> None:
 
     def say(message: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
+
+    if args.busy_day:
+        busy_day(*args.day_events, new_events=12_000, say=say)
+        return
 
     settings = namespace()
     drop(settings)
@@ -131,22 +208,12 @@ def main() -> None:
     seed_full = seed_algorithm(settings, None)
     seed_incremental = seed_algorithm(settings, watermark)
 
-    def summary(report: object, events: int) -> dict:
-        seconds = sum(report.step_seconds.values())  # type: ignore[attr-defined]
-        return {
-            "events": events,
-            "seconds": round(seconds, 2),
-            "events_per_s": round(events / seconds),
-            "cells_changed": report.cells_changed,  # type: ignore[attr-defined]
-            "step_seconds": report.step_seconds,  # type: ignore[attr-defined]
-        }
-
     results.write(
         "pipeline",
         {
             "history_days": args.history_days,
-            "backfill": summary(backfill, backfill.events_landed),
-            "incremental": summary(incremental, incremental.events_landed),
+            "backfill": run_summary(backfill, backfill.events_landed),
+            "incremental": run_summary(incremental, incremental.events_landed),
             "seed_algorithm": {
                 "full_pass_seconds": round(seed_full, 2),
                 "watermark_pass_seconds": round(seed_incremental, 2),

@@ -320,9 +320,10 @@ class RawLog:
             if not self._stamps[ticks]:
                 del self._stamps[ticks]
 
-    def store(self, events: Sequence[Event]) -> None:
-        """Write ``events`` and wait for every acknowledgement."""
-        self.start_store(events).wait()
+    def store(self, events: Sequence[Event], *, change_feed: bool = True) -> None:
+        """Write ``events`` and wait for every acknowledgement. Without the ``change_feed`` (a bulk load of history
+        into an empty log), only the ingest's backfill or a resync finds them."""
+        self.start_store(events, change_feed=change_feed).wait()
 
     def store_or_refuse(self, events: Sequence[Event]) -> list[tuple[Event, Exception]]:
         """Write ``events``; what Cassandra refuses as invalid (a batch over ``batch_size_fail_threshold``, say)
@@ -332,7 +333,7 @@ class RawLog:
 
         return list(store_in_halves(events, self.store, InvalidRequest))
 
-    def start_store(self, events: Sequence[Event]) -> PendingWrite:
+    def start_store(self, events: Sequence[Event], *, change_feed: bool = True) -> PendingWrite:
         """Send ``events`` to both tables and return at once; ``wait()`` on the result before relying on it."""
         try:
             if time.monotonic() - self._refreshed > FENCE:  # the fence: never stamp while unregistered
@@ -344,14 +345,15 @@ class RawLog:
         send_by = time.monotonic() + MAX_SEND_DELAY  # taken before the arrival stamp, so never later than it
         stamp = self._stamp()
         try:
-            requests = self.requests(events, stamp)
+            requests = self.requests(events, stamp, change_feed=change_feed)
         except BaseException:
             self._settle(stamp)
             raise
         return PendingWrite(self.session, requests, send_by=send_by, on_settled=lambda: self._settle(stamp))
 
-    def requests(self, events: Sequence[Event], now: float) -> list[BatchStatement]:
-        """The batches that write ``events`` to both tables with the arrival ``now`` (sent by ``start_store``)."""
+    def requests(self, events: Sequence[Event], now: float, *, change_feed: bool = True) -> list[BatchStatement]:
+        """The batches that write ``events`` to both tables (or `tracking` alone without the ``change_feed``) with
+        the arrival ``now`` (sent by ``start_store``)."""
         from cassandra.util import uuid_from_time
 
         # One arrival for the batch, taken at send time: a retry takes a new one, so an arrival is never older
@@ -365,6 +367,8 @@ class RawLog:
         requests = []
         for group in self._by_first_replica(encoded):
             requests += batches(self.insert_event, [[*values, arrived] for values in group], self.consistency)
+        if not change_feed:
+            return requests
         by_shard: dict[int, list[list[Any]]] = defaultdict(list)
         for event, values in zip(events, encoded, strict=True):
             by_shard[shard_of(event.create_time)].append(values)

@@ -100,6 +100,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # Event hours come from the text of `ts`; a UTC session keeps any timestamp arithmetic stable too.
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": "4",
+        # Delta rebuilds a table's file list from its log in this many tasks, several times per MERGE; the
+        # default (50) costs seconds a statement on two cores for tables of a few thousand files
+        "spark.databricks.delta.snapshotPartitions": "2",
         "spark.ui.showConsoleProgress": "false",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
     }

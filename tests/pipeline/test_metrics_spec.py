@@ -18,7 +18,7 @@ import pytest
 
 from ingest.reference_data import reference_data
 from jobpulse import dbt
-from jobpulse.clients import mysql_connect
+from jobpulse.clients import cassandra_cluster, mysql_connect
 from jobpulse.config import Settings
 from jobpulse.pipeline import run_once
 from tests.ingest.conftest import new_create_time, produce
@@ -146,6 +146,27 @@ def update_times(settings: Settings) -> dict[tuple, object]:
     return result
 
 
+def quality(settings: Settings) -> list[tuple]:
+    """`tracking_data_quality`'s figures, by arrival date."""
+    connection = mysql_connect(settings)
+    cursor = connection.cursor()
+    cursor.execute(
+        "SELECT arrival_date, deliveries, events, events_without_job, events_unparseable_ts, "
+        "events_unclassified_track FROM tracking_data_quality ORDER BY arrival_date"
+    )
+    rows = cursor.fetchall()
+    connection.close()
+    return rows
+
+
+def raw_log_events(settings: Settings) -> int:
+    cluster = cassandra_cluster(settings)
+    try:
+        return cluster.connect().execute(f"SELECT COUNT(*) FROM {settings.cassandra_keyspace}.tracking").one()[0]
+    finally:
+        cluster.shutdown()
+
+
 def test_the_fixture_job_belongs_to_the_company_the_expectations_name():
     assert reference_data().jobs[0].id == 1 and reference_data().jobs[0].company_id == COMPANY_OF_JOB_1
     assert UNKNOWN_JOB not in {job.id for job in reference_data().jobs}
@@ -187,10 +208,13 @@ def test_the_mart_follows_the_spec_run_after_run(namespace: Settings):
     assert (report.events_collected, report.events_landed, report.cells_changed) == (0, 0, 0)
     assert mart(namespace) == EXPECTED_2
     assert update_times(namespace) == second_writes
+    added_up = quality(namespace)  # each run added its batches' figures: every event once
+    assert sum(row[2] for row in added_up) == raw_log_events(namespace) < sum(row[1] for row in added_up)
 
     for target in (dbt.LAKEHOUSE, dbt.WAREHOUSE):
         dbt.dbt(namespace, ["build", "--select", f"tag:{target}", "--full-refresh"], target)
     assert mart(namespace) == EXPECTED_2
+    assert quality(namespace) == added_up  # the same figures computed at once
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,11 @@
 -#}
 
 {% macro jobpulse__max_value(relation, column, default) -%}
-    {#- The largest `column` in `relation`, or `default` when it is empty (at execution only). -#}
-    {%- if not execute -%}
+    {#-
+        The largest `column` in `relation`, or `default` when it is empty or does not exist yet
+        (a compile before the first run), and when not executing.
+    -#}
+    {%- if not execute or load_relation(relation) is none -%}
         {{ return(default) }}
     {%- endif -%}
     {%- set result = run_query('select max(' ~ column ~ ') from ' ~ relation) -%}
@@ -14,18 +17,38 @@
     {{ return(default if value is none else value) }}
 {%- endmacro %}
 
-{% macro jobpulse__distinct_values(relation, column, where) -%}
-    {#- Distinct values of `column` in `relation` under `where`, as SQL literals (dates quoted). -#}
-    {%- if not execute -%}
-        {{ return([]) }}
-    {%- endif -%}
-    {%- set query = 'select distinct ' ~ column ~ ' from ' ~ relation ~ ' where ' ~ where -%}
-    {%- set result = run_query(query) -%}
-    {%- set literals = [] -%}
-    {%- for value in result.columns[0].values() -%}
-        {%- do literals.append('null' if value is none else "'" ~ value ~ "'") -%}
+{% macro jobpulse__distinct_values(source, columns, min_of=none) -%}
+    {#-
+        In one query (at execution only): the distinct values of each of `columns` in `source` (a
+        relation, or a subquery with an alias), as SQL literals, by column name; and under
+        `min_of`, the smallest value of that column (none without it, or when `source` is empty).
+    -#}
+    {%- set found = {'min_of': none} -%}
+    {%- for column in columns -%}
+        {%- do found.update({column: []}) -%}
     {%- endfor -%}
-    {{ return(literals) }}
+    {%- if not execute -%}
+        {{ return(found) }}
+    {%- endif -%}
+    {%- set query -%}
+        select {{ columns | join(', ') }}, {{ 'min(' ~ min_of ~ ')' if min_of else 'null' }}
+        from {{ source }}
+        group by {{ columns | join(', ') }}
+    {%- endset -%}
+    {%- for row in run_query(query).rows -%}
+        {%- for column in columns -%}
+            {%- set value = row[loop.index0] -%}
+            {%- set literal = 'null' if value is none else "'" ~ value ~ "'" -%}
+            {%- if literal not in found[column] -%}
+                {%- do found[column].append(literal) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set least = row[columns | length] -%}
+        {%- if least is not none and (found.min_of is none or least < found.min_of) -%}
+            {%- do found.update({'min_of': least}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found) }}
 {%- endmacro %}
 
 {% macro jobpulse__in_list(column, literals) -%}

@@ -16,10 +16,15 @@
     {%- if partition_by -%}
         {#- computed once for the partition values and the merge (jobpulse__uncache_merge_source after) -#}
         {%- call statement('cache_merge_source') -%} cache table {{ source }} {%- endcall -%}
-        {%- for column in ([partition_by] if partition_by is string else partition_by) -%}
-            {%- set values = jobpulse__distinct_values(source, column, 'true') -%}
-            {%- do predicates.append(jobpulse__in_list('DBT_INTERNAL_DEST.' ~ column, values)) -%}
+        {%- set columns = [partition_by] if partition_by is string else partition_by -%}
+        {%- set batch_column = config.get('merge_match_from_batch', none) -%}
+        {%- set found = jobpulse__distinct_values(source, columns, batch_column) -%}
+        {%- for column in columns -%}
+            {%- do predicates.append(jobpulse__in_list('DBT_INTERNAL_DEST.' ~ column, found[column])) -%}
         {%- endfor -%}
+        {%- if batch_column and found.min_of is not none -%}
+            {%- do predicates.append('DBT_INTERNAL_DEST.' ~ batch_column ~ ' >= ' ~ found.min_of) -%}
+        {%- endif -%}
     {%- endif -%}
     {%- set reprocess_by = config.get('reprocess_by', none) -%}
     {%- set delete_unmatched = jobpulse_common.in_reprocess('DBT_INTERNAL_DEST.' ~ reprocess_by)
@@ -37,6 +42,10 @@
     {%- set update_columns = get_merge_update_columns(
         config.get('merge_update_columns'), config.get('merge_exclude_columns'), dest_columns
     ) -%}
+    {%- set accumulate = config.get('merge_accumulate', none) or [] -%}
+    {%- if accumulate -%}
+        {%- set update_columns = update_columns or dest_columns | map(attribute='name') | list -%}
+    {%- endif -%}
     {%- set keys = [unique_key] if unique_key is string else unique_key -%}
     {%- for key in keys -%}
         {%- do predicates.append('DBT_INTERNAL_SOURCE.' ~ key ~ ' = DBT_INTERNAL_DEST.' ~ key) -%}
@@ -49,7 +58,9 @@
         {%- if update_columns is none %} *
         {%- else %}
             {% for column_name in update_columns -%}
-                {{ column_name }} = DBT_INTERNAL_SOURCE.{{ column_name }}{{ ", " if not loop.last }}
+                {{ column_name }} =
+                {%- if column_name in accumulate %} DBT_INTERNAL_DEST.{{ column_name }} +{% endif %}
+                DBT_INTERNAL_SOURCE.{{ column_name }}{{ ", " if not loop.last }}
             {%- endfor %}
         {%- endif %}
         {%- endif %}
@@ -60,8 +71,13 @@
 {% endmacro %}
 
 {% macro jobpulse__uncache_merge_source() %}
-    {#- post-hook: drop the cached source of the merge (the cache outlives dbt's session) -#}
+    {#-
+        post-hook: free the cached source of the merge, which outlives dbt's session. Dropping the
+        temporary view does it; `uncache table` on it does not when its query has a window
+        (Spark then fails to match the cached plan, and the cache would stay, and be recomputed
+        by every later write to a table it reads).
+    -#}
     {%- if is_incremental() and config.get('partition_by', none) -%}
-        uncache table if exists {{ this.identifier }}__dbt_tmp
+        drop view if exists {{ this.identifier }}__dbt_tmp
     {%- endif -%}
 {% endmacro %}

@@ -2,8 +2,9 @@
 {{
     config(
         unique_key=grain,
-        partition_by=['dates'],
+        partition_by=['dates', 'hours'],
         reprocess_by='dates',
+        tblproperties={'delta.enableDeletionVectors': 'true'},
     )
 }}
 {#-
@@ -14,7 +15,10 @@
     with nothing new changes nothing. A cell's `last_ingest_batch` is the newest batch among its
     events: the largest over the table is where the next run resumes. A reprocess
     (jobpulse/reprocessing.py) also recomputes every cell of its dates and deletes the cells of
-    those dates that no longer have a counted event (see merge_into_partitions.sql).
+    those dates that no longer have a counted event (see merge_into_partitions.sql). The staged
+    events and this table are partitioned by the event's date and hour, so a run reads and rewrites
+    only the hours its new events fall in: its cost follows the new events, not the day. With
+    deletion vectors, a merge marks the rows it replaces instead of rewriting their files.
 -#}
 
 with events as (
@@ -25,8 +29,10 @@ with events as (
 {% if is_incremental() -%}
 {%- set resume_after = jobpulse__max_value(this, 'last_ingest_batch', -1) -%}
 {%- set reprocess = jobpulse_common.reprocess_dates() -%}
-{%- set touched_dates = jobpulse__distinct_values(
-        ref('int_tracking__classified'), 'dates', 'is_counted and ingest_batch > ' ~ resume_after
+{%- set touched = jobpulse__distinct_values(
+        '(select dates, hours from ' ~ ref('int_tracking__classified')
+        ~ ' where is_counted and ingest_batch > ' ~ resume_after ~ ') as new_events',
+        ['dates', 'hours'],
     ) -%}
 
 new_events as (
@@ -54,7 +60,10 @@ in_scope as (
             {{ "and " if not loop.first }}events.{{ column }} = touched_cells.{{ column }}
         {%- endfor %}
     where
-        {{ jobpulse__in_list('events.dates', touched_dates) }}
+        (
+            {{ jobpulse__in_list('events.dates', touched.dates) }}
+            and {{ jobpulse__in_list('events.hours', touched.hours) }}
+        )
         or {{ jobpulse_common.in_reprocess('events.dates') if reprocess else 'false' }}
 ),
 {%- else %}

@@ -1,14 +1,20 @@
 {{
     config(
         unique_key='create_time',
-        partition_by=['dates'],
+        partition_by=['dates', 'hours'],
         merge_insert_only=true,
+        merge_match_from_batch=none if jobpulse_common.reprocess_dates() else 'ingest_batch',
     )
 }}
 {#-
     Cleaning rules 1-3 of the spec over each event's first delivery (rule 5). Each run takes the
     first arrivals newer than the newest batch already staged and the landed rows they name; an id
     is staged only when it first arrives, so the merge never meets an id it holds and only inserts.
+    The merge looks for its ids only among the rows staged from their own batches on (those a run
+    that overlapped this one may have staged; see merge_into_partitions.sql), so its cost follows
+    the new events, not the day. A reprocess may restage an id whose first arrival
+    it found again, so it looks among every row of the partitions. Partitioned by the event's hour
+    too, so that fct_job_hourly reads only the hours its new events fall in.
 -#}
 
 {%- set resume_after = jobpulse__max_value(this, 'ingest_batch', -1)
@@ -29,16 +35,7 @@ landed as (
 ),
 
 first_deliveries as (
-    select
-        landed.*,
-        {#- two deliveries of one id in one batch at the same microsecond: keep one -#}
-        row_number() over (partition by landed.create_time order by landed.arrived_at) as delivery
-    from landed
-    inner join first_arrivals
-        on
-            landed.create_time = first_arrivals.create_time
-            and landed.ingest_batch = first_arrivals.ingest_batch
-            and landed.arrived_at = first_arrivals.arrived_at
+    {{ jobpulse__first_deliveries('landed', 'first_arrivals') }}
 ),
 
 cleaned as (
