@@ -211,12 +211,6 @@ def build(project: str, reprocess: DateRange | None = None) -> None:
     dbt.run_models(settings_from_connections(), project, reprocess.dbt_vars() if reprocess is not None else None)
 
 
-def publish(reprocess: DateRange | None = None) -> dict[str, int]:
-    from jobpulse.publish import publish as publish_marts
-
-    return publish_marts(settings_from_connections(), reprocess)
-
-
 def source_freshness() -> None:
     """The freshness checks of the landing table and the MySQL copy of the facts; fails the task if stale."""
     from jobpulse import dbt
@@ -226,11 +220,18 @@ def source_freshness() -> None:
         dbt.freshness(settings, project)
 
 
-def record_run(run_id: str, started_at: datetime, events_landed: int, reprocess: DateRange | None = None) -> None:
-    """The scheduled run's row in `pipeline_runs` (what the pipeline-health dashboard reads)."""
+def warehouse(run_id: str, started_at: datetime, events_landed: int, reprocess: DateRange | None = None) -> None:
+    """A run's serving side, in one task (an Airflow task costs about a second of a run): publish the changed
+    facts to MySQL, build the warehouse models, and record the run in `pipeline_runs` (what the
+    pipeline-health dashboard reads). Each part resumes from committed state, so a retry redoes only what
+    did not commit."""
+    from jobpulse import dbt
     from jobpulse.pipeline import RunReport, cells_changed_since, landed_through, record
+    from jobpulse.publish import publish
 
     settings = settings_from_connections()
+    publish(settings, reprocess)
+    dbt.run_models(settings, dbt.WAREHOUSE, reprocess.dbt_vars() if reprocess is not None else None)
     source = "airflow" if reprocess is None else "reprocess"
     report = RunReport(run_id=run_id, started_at=started_at, events_landed=events_landed, source=source)
     report.cells_changed = cells_changed_since(settings, started_at)

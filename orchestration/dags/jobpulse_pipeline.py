@@ -1,15 +1,16 @@
 """
 ### JobPulse pipeline
 
-Continuously, one run after another: wait until something new arrived in Cassandra's raw log, land it in the
-lakehouse, build the lakehouse dbt models, publish the changed facts to MySQL, build the MySQL models and
-record the run. The collector (Kafka -> Cassandra) runs beside Airflow as a service, not as a task.
+Continuously, one run after another: wait until something new arrived in Cassandra's raw log (`new_data`),
+land it in the lakehouse (`ingest`), build the lakehouse dbt models (`lakehouse`), then publish the changed
+facts to MySQL, build the MySQL models and record the run (`warehouse`). The collector (Kafka -> Cassandra)
+runs beside Airflow as a service, not as a task.
 
 Built for freshness: a run starts as the previous one ends (`@continuous`), its first task waits for new
 data (polling Cassandra every couple of seconds) instead of a cron tick, and each project's models are
 built by one dbt invocation rather than one task per model (an Airflow task costs about a second, a dbt
-start-up two). The data tests read whole tables, so their cost grows all day: `jobpulse_checks` runs them,
-and shows each model and its tests as tasks.
+start-up two); for the same reason the serving side is one task. The data tests read whole tables, so their
+cost grows all day: `jobpulse_checks` runs them, and shows each model and its tests as tasks.
 
 Each step resumes from state committed with its data, so a failed run is completed by the next one; a run
 that waited `JOBPULSE_PIPELINE_IDLE_WAIT` seconds for nothing ends skipped.
@@ -73,19 +74,11 @@ def jobpulse_pipeline() -> None:
         scheduling.build("lakehouse", scheduling.reprocess_of(params))
 
     @task
-    def publish(params=None) -> dict[str, int]:  # noqa: ANN001
-        return scheduling.publish(scheduling.reprocess_of(params))
-
-    @task
-    def warehouse(params=None) -> None:  # noqa: ANN001
-        scheduling.build("warehouse", scheduling.reprocess_of(params))
-
-    @task
-    def record_run(events_landed: int, dag_run=None, params=None) -> None:  # noqa: ANN001 - from Airflow
-        scheduling.record_run(dag_run.run_id, dag_run.start_date, events_landed, scheduling.reprocess_of(params))
+    def warehouse(events_landed: int, dag_run=None, params=None) -> None:  # noqa: ANN001 - from Airflow
+        scheduling.warehouse(dag_run.run_id, dag_run.start_date, events_landed, scheduling.reprocess_of(params))
 
     landed = ingest()
-    new_data() >> landed >> lakehouse() >> publish() >> warehouse() >> record_run(landed)
+    new_data() >> landed >> lakehouse() >> warehouse(landed)
 
 
 jobpulse_pipeline()

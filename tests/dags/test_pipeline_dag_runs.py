@@ -87,7 +87,7 @@ def test_scheduled_runs_land_skip_fail_visibly_and_catch_up(pipeline: Settings):
     first = simulate_and_collect(pipeline, 1500, seed=21)
     result, states = dag_test(pipeline, "2026-11-28T00:00:00+00:00")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert states["new_data"] == "success" and states["record_run"] == "success"
+    assert states["new_data"] == "success" and states["warehouse"] == "success"
     assert mart_rows(pipeline) == expected_events(first, company_of_job())
 
     result, states = dag_test(pipeline, "2026-11-28T00:01:00+00:00")  # nothing new: it waits, then gives up
@@ -111,7 +111,7 @@ def test_scheduled_runs_land_skip_fail_visibly_and_catch_up(pipeline: Settings):
 
     result, states = dag_test(pipeline, "2026-11-28T00:03:00+00:00")  # nothing new arrived: it catches up
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert states["publish"] == "success"
+    assert states["warehouse"] == "success"
     assert mart_rows(pipeline) == expected_events(first + second, company_of_job())
 
     # a triggered reprocess of the 27th repairs what went wrong in MySQL there

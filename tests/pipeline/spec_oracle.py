@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -23,7 +24,7 @@ def _day_and_hour(ts: Any) -> tuple[date, int] | None:
         return None
 
 
-def expected_events(raw_events: list[dict[str, Any]], company_of_job: dict[int, int]) -> dict[tuple, tuple]:
+def expected_events(raw_events: Iterable[dict[str, Any]], company_of_job: dict[int, int]) -> dict[tuple, tuple]:
     """{(job_id, dates, hours, publisher_id, campaign_id, group_id): (clicks, spend_hour, bid_set, conversion,
     qualified_application, disqualified_application, company_id)} over the events, each id counted once."""
     seen: set[str] = set()

@@ -1,6 +1,11 @@
-"""Two pipeline runs that overlap: one run's publish still open while another run's `events` model reads the
-facts. The publish and the `events` model take turns (a MySQL lock), so no published row can fall below the
-watermark `events` resumes from, and the mart ends equal to the spec oracle.
+"""Two pipeline runs that overlap, and the mart still ends equal to the spec oracle.
+
+- One run's publish still open while another run's `events` model reads the facts. The publish and the
+  `events` model take turns (a MySQL lock), so no published row can fall below the watermark `events` resumes
+  from.
+- One run's lakehouse models compiled (each has read where it resumes from) while another run stages and
+  counts the same new batches and commits. The later merges must add nothing: the staging merge finds its
+  ids already there, the quality merge reads its own table's progress in its own statement.
 
 The server runs READ COMMITTED here, a common production setting: its reads take no locks, so nothing but the
 pipeline's own turn-taking keeps the `events` model from reading past a publish still in flight. (Under
@@ -9,10 +14,15 @@ REPEATABLE READ, InnoDB's locking reads in CREATE TABLE ... SELECT happen to blo
 from __future__ import annotations
 
 import itertools
+import os
+import re
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -20,8 +30,9 @@ from ingest.collector import Collector
 from ingest.simulator import Simulator, encode
 from ingest.spark import ingest_job
 from jobpulse import dbt
-from jobpulse.clients import mysql_connect
+from jobpulse.clients import mysql_connect, thrift_cursor
 from jobpulse.config import Settings
+from jobpulse.lakehouse import landing_table
 from jobpulse.pipeline import run_once
 from jobpulse.publish import publish
 from jobpulse.stack import service
@@ -106,4 +117,95 @@ def test_a_publish_overlapping_another_runs_events_model_loses_no_row(pipeline: 
     assert not isinstance(modelled[0], BaseException), modelled
 
     run_once(pipeline, say=lambda message: None)  # the next run, with nothing new
+    assert mart_rows(pipeline) == expected_events(events, company_of_job())
+
+
+@contextmanager
+def merges_held_until(release: threading.Event, models: set[str]) -> Iterator[threading.Semaphore]:
+    """This process's dbt-spark connections hold each MERGE into one of ``models`` until ``release`` is set;
+    the semaphore is released once per merge held."""
+    from dbt.adapters.spark.connections import PyhiveConnectionWrapper
+
+    original = PyhiveConnectionWrapper.execute
+    held = threading.Semaphore(0)
+
+    def execute(self: PyhiveConnectionWrapper, sql: str, bindings: object = None) -> None:
+        target = re.search(r"^\s*merge\s+into\s+(\S+)", sql, re.IGNORECASE | re.MULTILINE)  # after a comment
+        if target and target.group(1).replace("`", "").split(".")[-1] in models:
+            held.release()
+            release.wait(timeout=600)
+        original(self, sql, bindings)
+
+    PyhiveConnectionWrapper.execute = execute  # type: ignore[method-assign]
+    try:
+        yield held
+    finally:
+        PyhiveConnectionWrapper.execute = original  # type: ignore[method-assign]
+
+
+def lakehouse_run_in_another_process(settings: Settings, target_path: Path) -> subprocess.CompletedProcess:
+    """Another run's lakehouse dbt, with a target directory of its own (as on another worker)."""
+    return subprocess.run(
+        [
+            str(dbt.executable(settings, dbt.LAKEHOUSE)), "run", "--select", "tag:lakehouse",
+            "--project-dir", str(dbt.project_dir(dbt.LAKEHOUSE)), "--profiles-dir", str(dbt.project_dir(dbt.LAKEHOUSE)),
+            "--target-path", str(target_path),
+        ],
+        env={**os.environ, **dbt.settings_environment(settings)},
+        capture_output=True, text=True, check=False, timeout=900,
+    )  # fmt: skip
+
+
+def lakehouse_figures(settings: Settings) -> tuple[int, int, int]:
+    """(staged rows, distinct staged ids, distinct landed ids)."""
+    with thrift_cursor(settings) as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), COUNT(DISTINCT create_time) FROM {settings.dbt_lakehouse_schema}.stg_datalake__tracking"
+        )
+        staged, staged_ids = cursor.fetchone()
+        cursor.execute(f"SELECT COUNT(DISTINCT create_time) FROM {landing_table(settings)}")
+        (landed_ids,) = cursor.fetchone()
+    return staged, staged_ids, landed_ids
+
+
+def test_lakehouse_models_compiled_before_another_run_committed_stage_and_count_nothing_twice(
+    pipeline: Settings, tmp_path: Path
+):
+    events = list(itertools.islice(Simulator(seed=62, start=datetime(2026, 11, 28, 9, 0), rate=1).events(), 3000))
+    first, second = events[:2000], events[2000:]
+    produce(pipeline, [encode(event) for event in first])
+    run_once(pipeline, say=lambda message: None)
+
+    produce(pipeline, [encode(event) for event in second])
+    Collector(pipeline).run(drain=True)
+    time.sleep(pipeline.ingest_safety_lag + 1)
+    assert ingest_job.run(pipeline)
+    release = threading.Event()
+    other_run: list = []
+
+    def when_both_held(held: threading.Semaphore) -> None:
+        # run B holds its two merges (compiled: resume points read); run A then does all, and commits
+        try:
+            if all(held.acquire(timeout=600) for _ in range(2)):
+                other_run.append(lakehouse_run_in_another_process(pipeline, tmp_path / "target"))
+        finally:
+            release.set()
+
+    with merges_held_until(release, {"stg_datalake__tracking", "fct_tracking_quality_daily"}) as held:
+        other, _ = in_thread(lambda: when_both_held(held))
+        dbt.run_models(pipeline, dbt.LAKEHOUSE)  # run B
+        other.join(timeout=60)
+    assert other_run and other_run[0].returncode == 0, other_run and other_run[0].stdout[-3000:]
+
+    staged, staged_ids, landed_ids = lakehouse_figures(pipeline)
+    assert staged == staged_ids > len(first)
+    run_once(pipeline, say=lambda message: None)  # publish and the MySQL models
+    connection = mysql_connect(pipeline)
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT SUM(events) FROM tracking_data_quality")
+        (quality_events,) = cursor.fetchone()
+    finally:
+        connection.close()
+    assert quality_events == landed_ids
     assert mart_rows(pipeline) == expected_events(events, company_of_job())

@@ -17,13 +17,12 @@
     {{ return(default if value is none else value) }}
 {%- endmacro %}
 
-{% macro jobpulse__distinct_values(source, columns, min_of=none) -%}
+{% macro jobpulse__distinct_values(source, columns) -%}
     {#-
         In one query (at execution only): the distinct values of each of `columns` in `source` (a
-        relation, or a subquery with an alias), as SQL literals, by column name; and under
-        `min_of`, the smallest value of that column (none without it, or when `source` is empty).
+        relation, or a subquery with an alias), as SQL literals, by column name.
     -#}
-    {%- set found = {'min_of': none} -%}
+    {%- set found = {} -%}
     {%- for column in columns -%}
         {%- do found.update({column: []}) -%}
     {%- endfor -%}
@@ -31,9 +30,8 @@
         {{ return(found) }}
     {%- endif -%}
     {%- set query -%}
-        select {{ columns | join(', ') }}, {{ 'min(' ~ min_of ~ ')' if min_of else 'null' }}
+        select distinct {{ columns | join(', ') }}
         from {{ source }}
-        group by {{ columns | join(', ') }}
     {%- endset -%}
     {%- for row in run_query(query).rows -%}
         {%- for column in columns -%}
@@ -43,10 +41,6 @@
                 {%- do found[column].append(literal) -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- set least = row[columns | length] -%}
-        {%- if least is not none and (found.min_of is none or least < found.min_of) -%}
-            {%- do found.update({'min_of': least}) -%}
-        {%- endif -%}
     {%- endfor -%}
     {{ return(found) }}
 {%- endmacro %}

@@ -1,38 +1,62 @@
 {#-
     dbt-spark's merge, with one addition: when the model is partitioned, the merge is told which
     partitions the new rows fall in, so Delta rewrites and even reads only those (without it, MERGE
-    scans the whole target to find matches, and its cost grows with history). The partition values
-    are read from the new rows themselves before the merge, which are cached for it so that the
-    model's query runs once, not twice (the post-hook jobpulse__uncache_merge_source frees them: the
-    cache is the Spark application's, not the session's). And when the model sets `reprocess_by`
-    and the run is a reprocess, the target rows of the reprocessed dates that the new rows do not
-    match are deleted in the same MERGE: they are cells that no longer exist, and the model's new
-    rows hold every cell of those dates. A model that sets `merge_insert_only` never updates a row
-    it holds: Delta then rewrites no file, it only appends.
+    scans the whole target to find matches, and its cost grows with history). The model itself
+    names them (jobpulse__merge_scope), from the few new rows its own incremental filter selects:
+    found before the merge, they would cost a second run of the model's query. And when the model
+    sets `reprocess_by` and the run is a reprocess, the target rows of the reprocessed dates that
+    the new rows do not match are deleted in the same MERGE: they are cells that no longer exist,
+    and the model's new rows hold every cell of those dates. A model that sets `merge_insert_only`
+    never updates a row it holds: Delta then rewrites no file, it only appends.
 -#}
 {% macro spark__get_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) %}
-    {%- set partition_by = config.get('partition_by', none) -%}
     {%- set predicates = [] if incremental_predicates is none else [] + incremental_predicates -%}
-    {%- if partition_by -%}
-        {#- computed once for the partition values and the merge (jobpulse__uncache_merge_source after) -#}
-        {%- call statement('cache_merge_source') -%} cache table {{ source }} {%- endcall -%}
-        {%- set columns = [partition_by] if partition_by is string else partition_by -%}
-        {%- set batch_column = config.get('merge_match_from_batch', none) -%}
-        {%- set found = jobpulse__distinct_values(source, columns, batch_column) -%}
-        {%- for column in columns -%}
-            {%- do predicates.append(jobpulse__in_list('DBT_INTERNAL_DEST.' ~ column, found[column])) -%}
-        {%- endfor -%}
-        {%- if batch_column and found.min_of is not none -%}
-            {%- do predicates.append('DBT_INTERNAL_DEST.' ~ batch_column ~ ' >= ' ~ found.min_of) -%}
-        {%- endif -%}
-    {%- endif -%}
     {%- set reprocess_by = config.get('reprocess_by', none) -%}
+    {%- set reprocess = reprocess_by and jobpulse_common.reprocess_dates() -%}
+    {%- if config.get('partition_by', none) -%}
+        {%- set scope = jobpulse__merge_scope_of(sql) -%}
+        {%- for column, literals in scope.partitions.items() -%}
+            {%- set in_scope = jobpulse__in_list('DBT_INTERNAL_DEST.' ~ column, literals) -%}
+            {%- if reprocess and column == reprocess_by -%}
+                {%- set in_scope = '(' ~ in_scope ~ ' or '
+                    ~ jobpulse_common.in_reprocess('DBT_INTERNAL_DEST.' ~ column) ~ ')' -%}
+            {%- endif -%}
+            {%- do predicates.append(in_scope) -%}
+        {%- endfor -%}
+        {%- for column, least in scope.at_least.items() -%}
+            {%- do predicates.append('DBT_INTERNAL_DEST.' ~ column ~ ' >= ' ~ least) -%}
+        {%- endfor -%}
+    {%- endif -%}
     {%- set delete_unmatched = jobpulse_common.in_reprocess('DBT_INTERNAL_DEST.' ~ reprocess_by)
-        if reprocess_by and jobpulse_common.reprocess_dates() else none -%}
+        if reprocess else none -%}
     {{ return(dbt_spark_merge_with_predicates(
         target, source, unique_key, predicates, delete_unmatched
     )) }}
 {% endmacro %}
+
+{% macro jobpulse__merge_scope(partitions, at_least={}) -%}
+    {#-
+        Called at the end of a partitioned incremental model: the partitions its new rows fall in
+        (`partitions`: per partition column, the SQL literals of jobpulse__distinct_values) and the
+        least value of any other column a target row it may match holds (`at_least`). Written as a
+        comment in the compiled SQL, the one channel from a model's run to its materialization
+        (config() is read at parse time, before any query).
+    -#}
+    {%- if is_incremental() -%}
+        /* jobpulse merge scope {{ {'partitions': partitions, 'at_least': at_least} | tojson }} */
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro jobpulse__merge_scope_of(compiled_sql) -%}
+    {%- set found = modules.re.search('/[*] jobpulse merge scope ([{].*[}]) [*]/', compiled_sql) -%}
+    {%- if found is none -%}
+        {{ exceptions.raise_compiler_error(
+            'partitioned incremental model ' ~ model.unique_id ~ ' names no merge scope: end it with '
+            ~ 'jobpulse__merge_scope(...)'
+        ) }}
+    {%- endif -%}
+    {{ return(fromjson(found.group(1))) }}
+{%- endmacro %}
 
 {% macro dbt_spark_merge_with_predicates(
     target, source, unique_key, predicates, delete_unmatched=none
@@ -68,16 +92,4 @@
         {%- if delete_unmatched %}
         when not matched by source and {{ delete_unmatched }} then delete
         {%- endif %}
-{% endmacro %}
-
-{% macro jobpulse__uncache_merge_source() %}
-    {#-
-        post-hook: free the cached source of the merge, which outlives dbt's session. Dropping the
-        temporary view does it; `uncache table` on it does not when its query has a window
-        (Spark then fails to match the cached plan, and the cache would stay, and be recomputed
-        by every later write to a table it reads).
-    -#}
-    {%- if is_incremental() and config.get('partition_by', none) -%}
-        drop view if exists {{ this.identifier }}__dbt_tmp
-    {%- endif -%}
 {% endmacro %}

@@ -103,3 +103,6 @@ final as (
 )
 
 select * from final
+{%- if is_incremental() %}
+{{ jobpulse__merge_scope(touched if not reprocess else {'dates': touched.dates}) }}
+{%- endif %}

@@ -20,11 +20,17 @@
     batch's ids up again among every landed row that still holds them, and overwrites what it finds.
 -#}
 
+{%- set new_landed = 'ingest_batch > ' ~ jobpulse__max_value(this, 'ingest_batch', -1)
+    if is_incremental() else 'true' %}
+{%- set touched = jobpulse__distinct_values(
+    '(select ' ~ jobpulse__timeuuid_hour('create_time') ~ ' as created_hour from '
+    ~ ref('landed_tracking') ~ ' where ' ~ new_landed ~ ') as new_landed',
+    ['created_hour'],
+) if is_incremental() else none %}
+
 with landed as (
     select * from {{ ref('landed_tracking') }}
-    {%- if is_incremental() %}
-    where ingest_batch > {{ jobpulse__max_value(this, 'ingest_batch', -1) }}
-    {%- endif %}
+    where {{ new_landed }}
 ),
 
 {% if is_incremental() and reprocess -%}
@@ -59,3 +65,6 @@ final as (
 )
 
 select * from final
+{%- if is_incremental() %}
+{{ jobpulse__merge_scope(touched) }}
+{%- endif %}
