@@ -4,7 +4,7 @@
         unique_key=grain,
         partition_by=['dates', 'hours'],
         reprocess_by='dates',
-        tblproperties={'delta.enableDeletionVectors': 'true'},
+        tblproperties={'delta.enableDeletionVectors': 'false'},
     )
 }}
 {#-
@@ -17,8 +17,9 @@
     (jobpulse/reprocessing.py) also recomputes every cell of its dates and deletes the cells of
     those dates that no longer have a counted event (see merge_into_partitions.sql). The staged
     events and this table are partitioned by the event's date and hour, so a run reads and rewrites
-    only the hours its new events fall in: its cost follows the new events, not the day. With
-    deletion vectors, a merge marks the rows it replaces instead of rewriting their files.
+    only the hours its new events fall in: its cost follows the new events, not the day. No
+    deletion vectors: Delta then answers the resume point's max from its file statistics instead of
+    scanning the table, and a merge rewrites only the few small files of its hours anyway.
 -#}
 
 with events as (
