@@ -5,14 +5,15 @@ WAREHOUSE_VENV ?= .venv-warehouse
 BIN := $(VENV)/bin
 JOBPULSE := $(BIN)/jobpulse
 PYTEST_ARGS ?=
+CLUSTER_PYTEST_ARGS ?=
 # `make setup` links the jobpulse command here when it can, so it works without activating the virtualenv
 LINK_DIR ?= /usr/local/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status demo demo-down test bench lint format lock clean
+.PHONY: help setup up down status demo demo-down test test-cluster bench lint format lock clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,9 +61,16 @@ format: $(VENV)/.installed ## apply ruff's and sqlfluff's fixes and formatting
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix dbt_project/lakehouse/models dbt_project/warehouse/models
 
-test: setup lint ## everything CI runs: setup, stack up, the test suite, stack down (always)
+test: setup lint ## everything CI runs: the suite on the single stack, then the cluster topology's (stacks stopped after)
 	@status=0; \
 	$(JOBPULSE) stack up && $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	$(JOBPULSE) stack down; \
+	$(MAKE) --no-print-directory test-cluster || status=$$?; \
+	exit $$status
+
+test-cluster: setup ## the cluster topology's tests on its own stack (3 Cassandra, 3 Kafka, Spark standalone)
+	@status=0; export JOBPULSE_TOPOLOGY=cluster; \
+	$(JOBPULSE) stack up && $(BIN)/pytest -m cluster $(CLUSTER_PYTEST_ARGS) || status=$$?; \
 	$(JOBPULSE) stack down; \
 	exit $$status
 
@@ -85,5 +93,6 @@ lock: ## re-resolve requirements*.txt and rewrite constraints*.txt (the transiti
 	done
 	rm -rf .lock-venv
 
-clean: down ## remove the stack's data and the virtualenvs (keeps the JVM artifact cache)
-	rm -rf .stack $(VENV) $(WAREHOUSE_VENV)
+clean: down ## remove both topologies' stack data and the virtualenvs (keeps the JVM artifact cache)
+	@if [ -x $(JOBPULSE) ]; then JOBPULSE_TOPOLOGY=cluster $(JOBPULSE) stack down; fi
+	rm -rf .stack .stack-cluster $(VENV) $(WAREHOUSE_VENV)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench import results
 from jobpulse import dbt
-from jobpulse.config import load_settings
+from jobpulse.config import environment, load_settings
 
 MODEL = {dbt.LAKEHOUSE: "fct_job_hourly", dbt.WAREHOUSE: "events"}
 
@@ -68,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
-    env = {**os.environ, **dbt.settings_environment(settings)}
+    env = {**os.environ, **environment(settings)}
     for project in dbt.PROJECTS:
         dbt.dbt(settings, ["parse"], project)  # packages installed, partial-parse state written
     measured: dict[str, object] = {"repeat": args.repeat, "subprocess_seconds": {}}

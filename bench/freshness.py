@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from bench import results
 from ingest.capture import landed_batches, ticks_of
 from jobpulse import demo, stack
-from jobpulse.config import OPTIONS, Settings, load_settings
+from jobpulse.config import Settings, environment, load_settings
 from jobpulse.lakehouse import landing_table_path
 from jobpulse.namespace import create, drop, named
 
@@ -83,22 +83,11 @@ def arrivals(settings: Settings) -> list[tuple[datetime, datetime]]:
 
 def oracle_mismatches(settings: Settings) -> int:
     """How many cells of `events` differ from the spec oracle over every event in the raw log."""
-    from jobpulse.clients import cassandra_cluster
-    from tests.pipeline.mart import company_of_job, mart_rows
+    from tests.pipeline.mart import company_of_job, mart_rows, raw_log_events
     from tests.pipeline.spec_oracle import expected_events
 
-    cluster = cassandra_cluster(settings)
-    try:
-        rows = cluster.connect().execute(
-            f"SELECT create_time, job_id, ts, custom_track, bid, publisher_id, campaign_id, group_id "
-            f"FROM {settings.cassandra_keyspace}.tracking",
-            timeout=300,
-        )
-        # streamed: a busy day's millions of raw rows are never held as dicts at once
-        raw = ({**row._asdict(), "create_time": str(row.create_time)} for row in rows)
+    with raw_log_events(settings) as raw:
         expected = expected_events(raw, company_of_job())
-    finally:
-        cluster.shutdown()
     actual = mart_rows(settings)
     return sum(1 for cell in expected.keys() | actual.keys() if expected.get(cell) != actual.get(cell))
 
@@ -171,8 +160,7 @@ def main() -> None:
     stack.up(settings, say=print)
     drop(settings)
     create(settings)
-    for name, option in OPTIONS.items():  # the collector, the simulator and Airflow all read these
-        os.environ[option.env] = str(getattr(settings, name))
+    os.environ.update(environment(settings))  # the collector, the simulator and Airflow all read these
     busy_day = load_the_day(settings, args.busy_day_events, args.rate) if args.busy_day_events else None
     began = datetime.now(UTC)
     machine_before = results.machine()

@@ -267,11 +267,12 @@ class RawLog:
     """Writes to the raw log in ``keyspace`` (a name checked by ``jobpulse.clients.keyspace``)."""
 
     def __init__(self, session: Session, keyspace: str) -> None:
-        from cassandra import ConsistencyLevel
+        from cassandra.cluster import EXEC_PROFILE_DEFAULT
 
         self.session = session
         self.keyspace = keyspace
-        self.consistency = ConsistencyLevel.LOCAL_QUORUM
+        # the level the session's cluster was built with (JOBPULSE_CASSANDRA_CONSISTENCY): its reads use it too
+        self.consistency = session.get_execution_profile(EXEC_PROFILE_DEFAULT).consistency_level
         self.insert_event = session.prepare(INSERT_EVENT.format(keyspace=keyspace))
         self.insert_change = session.prepare(INSERT_CHANGE.format(keyspace=keyspace))
         self.encoder = EventEncoder(self.insert_event)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
 
-from jobpulse.config import OPTIONS, load_settings
+from jobpulse.config import OPTIONS, TOPOLOGIES, load_settings, setting_text
 
 EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: a service the command needs failed past its retries
 
@@ -36,6 +37,8 @@ def _setup(args: argparse.Namespace) -> int:
 def _stack(args: argparse.Namespace) -> int:
     from jobpulse import stack
 
+    if args.topology:  # as if JOBPULSE_TOPOLOGY were set: the other settings' defaults follow it
+        os.environ[OPTIONS["topology"].env] = args.topology
     settings = load_settings()
     if args.action in ("serve", "check", "accounts"):
         if not args.service:
@@ -56,10 +59,14 @@ def _stack(args: argparse.Namespace) -> int:
         stack.down(settings)
         return 0
     rows = stack.status(settings)
-    print(f"{'service':<13} {'address':<17} {'pid':>7}  {'health':<9} detail")
+    print(f"{'service':<16} {'address':<17} {'pid':>7} {'memory':>9}  {'health':<9} detail")
     for row in rows:
         health = "healthy" if row.healthy else "DOWN"
-        print(f"{row.name:<13} {row.host + ':' + str(row.port):<17} {row.pid or '-':>7}  {health:<9} {row.detail}")
+        memory = f"{row.memory_mib} MiB" if row.memory_mib is not None else "-"
+        address = f"{row.host}:{row.port}"
+        print(f"{row.name:<16} {address:<17} {row.pid or '-':>7} {memory:>9}  {health:<9} {row.detail}")
+    total = sum(row.memory_mib or 0 for row in rows)
+    print(f"{'in all':<16} {'':<17} {'':>7} {f'{total} MiB':>9}")
     return 0 if all(row.healthy for row in rows) else 3
 
 
@@ -276,7 +283,7 @@ def _config(args: argparse.Namespace) -> int:
     settings = load_settings()
     for name, option in OPTIONS.items():
         value = getattr(settings, name)
-        shown = "********" if "PASSWORD" in option.env else value
+        shown = "********" if "PASSWORD" in option.env else setting_text(value)
         print(f"{option.env:<34} {shown!s:<28} {option.help}")
     return 0
 
@@ -305,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(used by the compose deployment)",
     )
     stack_parser.add_argument("service", nargs="?", help="service name, for serve, check and accounts")
+    stack_parser.add_argument(
+        "--topology", choices=TOPOLOGIES, help="single or cluster (default: JOBPULSE_TOPOLOGY, else single)"
+    )
     stack_parser.set_defaults(run=_stack)
 
     commands.add_parser("migrate", help="apply pending schema migrations and create the Kafka topics").set_defaults(

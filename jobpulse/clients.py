@@ -28,23 +28,35 @@ def keyspace(settings: Settings) -> str:
     return settings.cassandra_keyspace
 
 
-def cassandra_cluster(settings: Settings, **options: Any) -> Cluster:
-    """A driver cluster object for the stack's Cassandra (protocol v5, as Cassandra 5 speaks)."""
+def cassandra_consistency(settings: Settings) -> int:
+    """The raw log's consistency level (writes and reads alike), as the driver's constant."""
     from cassandra import ConsistencyLevel
+
+    return getattr(ConsistencyLevel, settings.cassandra_consistency)
+
+
+def cassandra_cluster(settings: Settings, hosts: list[str] | None = None, **options: Any) -> Cluster:
+    """A driver cluster object for the stack's Cassandra (protocol v5, as Cassandra 5 speaks), on the contact
+    points of the settings, or on ``hosts`` alone (to ask one node)."""
     from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
-    from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+    from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy, WhiteListRoundRobinPolicy
 
     options.setdefault("connect_timeout", 10)
     options.setdefault("auth_provider", PlainTextAuthProvider(settings.cassandra_user, settings.cassandra_password))
     profile = ExecutionProfile(
-        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
+        load_balancing_policy=(
+            WhiteListRoundRobinPolicy(hosts)
+            if hosts
+            else TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=settings.cassandra_datacenter))
+        ),
         request_timeout=30,
-        # reads see every write acknowledged at LOCAL_QUORUM (the raw log's), whatever the replication factor
-        consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+        # reads at the writes' level (LOCAL_QUORUM by default) see every acknowledged write, whatever the
+        # replication factor
+        consistency_level=cassandra_consistency(settings),
     )
     return Cluster(
-        [settings.cassandra_host],
+        hosts or list(settings.cassandra_hosts),
         port=settings.cassandra_port,
         protocol_version=5,
         execution_profiles={EXEC_PROFILE_DEFAULT: profile},

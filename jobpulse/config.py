@@ -16,33 +16,85 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+TOPOLOGIES = ("single", "cluster")
+
+
 @dataclass(frozen=True)
 class Option:
-    """One setting: its environment variable, its local default and what it is for."""
+    """One setting: its environment variable, its local default and what it is for. A setting whose local
+    default differs in the cluster topology (``JOBPULSE_TOPOLOGY=cluster``) says so in ``cluster_default``."""
 
     env: str
     default: str
     help: str
+    cluster_default: str | None = None
+
+    def default_for(self, topology: str) -> str:
+        return self.cluster_default if topology == "cluster" and self.cluster_default is not None else self.default
 
 
 # field name -> option. Paths left empty default to folders under the project root (see load_settings).
 OPTIONS: dict[str, Option] = {
-    "state_dir": Option("JOBPULSE_STATE_DIR", "", "data, logs and PID files of the local stack (default: .stack/)"),
+    "topology": Option(
+        "JOBPULSE_TOPOLOGY",
+        "single",
+        "`single`: one node of each service; `cluster`: 3 Cassandra nodes, 3 Kafka brokers, a Spark standalone "
+        "master and workers (sets the defaults marked cluster)",
+    ),
+    "state_dir": Option(
+        "JOBPULSE_STATE_DIR",
+        "",
+        "data, logs and PID files of the local stack (default: .stack/; cluster: .stack-cluster/)",
+    ),
     "cache_dir": Option("JOBPULSE_CACHE_DIR", "", "downloaded JVM artifacts (default: .cache/)"),
     "java_home": Option("JOBPULSE_JAVA_HOME", "", "JDK 17 used by the stack (default: JAVA_HOME, else `java` on PATH)"),
-    "cassandra_host": Option("JOBPULSE_CASSANDRA_HOST", "127.0.0.1", "Cassandra address"),
+    "cassandra_hosts": Option(
+        "JOBPULSE_CASSANDRA_HOSTS",
+        "127.0.0.1",
+        "Cassandra contact points, comma-separated (the local stack runs a node on each)",
+        cluster_default="127.0.0.1,127.0.0.2,127.0.0.3",
+    ),
     "cassandra_port": Option("JOBPULSE_CASSANDRA_PORT", "9042", "Cassandra CQL port"),
     "cassandra_storage_port": Option("JOBPULSE_CASSANDRA_STORAGE_PORT", "7000", "Cassandra inter-node port"),
+    "cassandra_jmx_port": Option(
+        "JOBPULSE_CASSANDRA_JMX_PORT", "7199", "JMX port of the first local node (on 127.0.0.1; the next nodes +1)"
+    ),
+    "cassandra_datacenter": Option(
+        "JOBPULSE_CASSANDRA_DATACENTER", "datacenter1", "Cassandra datacenter of the pipeline (its local DC)"
+    ),
+    "cassandra_consistency": Option(
+        "JOBPULSE_CASSANDRA_CONSISTENCY",
+        "LOCAL_QUORUM",
+        "consistency level of the raw log's writes and reads (the change feed's too)",
+    ),
     "cassandra_heap": Option("JOBPULSE_CASSANDRA_HEAP", "1G", "Cassandra JVM heap"),
     "cassandra_user": Option("JOBPULSE_CASSANDRA_USER", "jobpulse", "Cassandra role of the pipeline"),
     "cassandra_password": Option("JOBPULSE_CASSANDRA_PASSWORD", "cassandra-local", "Cassandra role's password"),
     "cassandra_keyspace": Option("JOBPULSE_CASSANDRA_KEYSPACE", "datalake", "keyspace of the raw event log"),
     "cassandra_replication_factor": Option(
-        "JOBPULSE_CASSANDRA_REPLICATION_FACTOR", "1", "replication factor of the keyspace (3 in production)"
+        "JOBPULSE_CASSANDRA_REPLICATION_FACTOR",
+        "1",
+        "replication factor of the keyspaces in the pipeline's datacenter (3 in production)",
+        cluster_default="3",
     ),
-    "kafka_host": Option("JOBPULSE_KAFKA_HOST", "127.0.0.1", "Kafka broker address"),
-    "kafka_port": Option("JOBPULSE_KAFKA_PORT", "9092", "Kafka broker port"),
-    "kafka_controller_port": Option("JOBPULSE_KAFKA_CONTROLLER_PORT", "9093", "Kafka KRaft controller port"),
+    "kafka_bootstrap_servers": Option(
+        "JOBPULSE_KAFKA_BOOTSTRAP_SERVERS",
+        "127.0.0.1:9092",
+        "Kafka brokers, comma-separated host:port (the local stack runs a broker on each)",
+        cluster_default="127.0.0.1:9092,127.0.0.2:9092,127.0.0.3:9092",
+    ),
+    "kafka_controller_port": Option(
+        "JOBPULSE_KAFKA_CONTROLLER_PORT", "9093", "Kafka KRaft controller port (on each local broker's address)"
+    ),
+    "kafka_replication_factor": Option(
+        "JOBPULSE_KAFKA_REPLICATION_FACTOR", "1", "replication factor of the topics", cluster_default="3"
+    ),
+    "kafka_min_insync_replicas": Option(
+        "JOBPULSE_KAFKA_MIN_INSYNC_REPLICAS",
+        "1",
+        "replicas that must have a message before the broker acknowledges it (producers send with acks=all)",
+        cluster_default="2",
+    ),
     "kafka_heap": Option("JOBPULSE_KAFKA_HEAP", "512M", "Kafka JVM heap"),
     "kafka_user": Option("JOBPULSE_KAFKA_USER", "jobpulse", "Kafka SASL/SCRAM-SHA-512 user of the pipeline"),
     "kafka_password": Option(
@@ -84,7 +136,21 @@ OPTIONS: dict[str, Option] = {
     "spark_thrift_host": Option("JOBPULSE_SPARK_THRIFT_HOST", "127.0.0.1", "Spark Thrift server address"),
     "spark_thrift_port": Option("JOBPULSE_SPARK_THRIFT_PORT", "10000", "Spark Thrift server port"),
     "spark_driver_memory": Option("JOBPULSE_SPARK_DRIVER_MEMORY", "2g", "driver memory of Spark processes"),
-    "spark_master": Option("JOBPULSE_SPARK_MASTER", "local[2]", "Spark master of the Thrift server and jobs"),
+    "spark_master": Option(
+        "JOBPULSE_SPARK_MASTER",
+        "local[2]",
+        "Spark master of the Thrift server and jobs (a spark:// URL runs their executors on a standalone cluster)",
+        cluster_default="spark://127.0.0.1:7077",
+    ),
+    "spark_driver_host": Option(
+        "JOBPULSE_SPARK_DRIVER_HOST", "127.0.0.1", "address of Spark drivers, which executors connect back to"
+    ),
+    "spark_workers": Option(
+        "JOBPULSE_SPARK_WORKERS", "2", "Spark standalone workers the local cluster runs, 1 core each"
+    ),
+    "spark_worker_memory": Option(
+        "JOBPULSE_SPARK_WORKER_MEMORY", "1g", "memory of each standalone worker (its executor's heap)"
+    ),
 }
 
 
@@ -92,20 +158,25 @@ OPTIONS: dict[str, Option] = {
 class Settings:
     """Resolved configuration. Build it with :func:`load_settings`, never by hand in production code."""
 
+    topology: str
     state_dir: Path
     cache_dir: Path
     java_home: str
-    cassandra_host: str
+    cassandra_hosts: tuple[str, ...]
     cassandra_port: int
     cassandra_storage_port: int
+    cassandra_jmx_port: int
+    cassandra_datacenter: str
+    cassandra_consistency: str
     cassandra_heap: str
     cassandra_user: str
     cassandra_password: str
     cassandra_keyspace: str
     cassandra_replication_factor: int
-    kafka_host: str
-    kafka_port: int
+    kafka_bootstrap_servers: tuple[str, ...]
     kafka_controller_port: int
+    kafka_replication_factor: int
+    kafka_min_insync_replicas: int
     kafka_heap: str
     kafka_user: str
     kafka_password: str
@@ -134,10 +205,18 @@ class Settings:
     spark_thrift_port: int
     spark_driver_memory: str
     spark_master: str
+    spark_driver_host: str
+    spark_workers: int
+    spark_worker_memory: str
 
     @property
     def kafka_bootstrap(self) -> str:
-        return f"{self.kafka_host}:{self.kafka_port}"
+        return ",".join(self.kafka_bootstrap_servers)
+
+    @property
+    def kafka_brokers(self) -> list[tuple[str, int]]:
+        """(host, port) of each bootstrap server."""
+        return [_host_port(server) for server in self.kafka_bootstrap_servers]
 
     @property
     def warehouse_dir(self) -> Path:
@@ -165,7 +244,12 @@ def _on_loopback(host: str) -> bool:
 
 def refuse_default_secrets(settings: Settings) -> None:
     """Raise if a service is off the loopback while a password is still a local default or a placeholder."""
-    hosts = [settings.cassandra_host, settings.kafka_host, settings.mysql_host, settings.spark_thrift_host]
+    hosts = [
+        *settings.cassandra_hosts,
+        *(host for host, _ in settings.kafka_brokers),
+        settings.mysql_host,
+        settings.spark_thrift_host,
+    ]
     remote = sorted({host for host in hosts if not _on_loopback(host)})
     if not remote:
         return
@@ -182,6 +266,35 @@ def refuse_default_secrets(settings: Settings) -> None:
         )
 
 
+def _host_port(server: str) -> tuple[str, int]:
+    host, _, port = server.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"JOBPULSE_KAFKA_BOOTSTRAP_SERVERS: {server!r} is not host:port")
+    return host, int(port)
+
+
+CONSISTENCY_LEVELS = ("ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_QUORUM", "EACH_QUORUM", "LOCAL_ONE")
+
+
+def _check(settings: Settings) -> None:
+    """Refuse values that would only fail later, far from their setting."""
+    if settings.topology not in TOPOLOGIES:
+        raise ValueError(f"JOBPULSE_TOPOLOGY must be one of {', '.join(TOPOLOGIES)}, got {settings.topology!r}")
+    if settings.cassandra_consistency not in CONSISTENCY_LEVELS:
+        raise ValueError(
+            f"JOBPULSE_CASSANDRA_CONSISTENCY must be one of {', '.join(CONSISTENCY_LEVELS)}, "
+            f"got {settings.cassandra_consistency!r}"
+        )
+    for server in settings.kafka_bootstrap_servers:
+        _host_port(server)
+    if not settings.cassandra_hosts or not settings.kafka_bootstrap_servers:
+        raise ValueError("JOBPULSE_CASSANDRA_HOSTS and JOBPULSE_KAFKA_BOOTSTRAP_SERVERS need at least one address")
+    if settings.kafka_min_insync_replicas > settings.kafka_replication_factor:
+        raise ValueError(
+            "JOBPULSE_KAFKA_MIN_INSYNC_REPLICAS is above JOBPULSE_KAFKA_REPLICATION_FACTOR: no write would succeed"
+        )
+
+
 def _read_dotenv(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
@@ -190,12 +303,23 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return {key: value for key, value in dotenv_values(path).items() if value is not None}
 
 
+def setting_text(value: object) -> str:
+    """A setting's value as its environment variable holds it (a list comma-separated)."""
+    return ",".join(value) if isinstance(value, tuple) else str(value)
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """Every setting as its environment variable: what a child process (dbt, Airflow, a collector) loads again."""
+    return {option.env: setting_text(getattr(settings, name)) for name, option in OPTIONS.items()}
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Resolve every option from ``env`` (default: the process environment, then ``.env``)."""
     if env is None:
         env = {**_read_dotenv(PROJECT_ROOT / ".env"), **os.environ}
-    raw = {name: env.get(option.env) or option.default for name, option in OPTIONS.items()}
-    raw["state_dir"] = raw["state_dir"] or str(PROJECT_ROOT / ".stack")
+    topology = env.get(OPTIONS["topology"].env) or OPTIONS["topology"].default
+    raw = {name: env.get(option.env) or option.default_for(topology) for name, option in OPTIONS.items()}
+    raw["state_dir"] = raw["state_dir"] or str(PROJECT_ROOT / (".stack-cluster" if topology == "cluster" else ".stack"))
     raw["cache_dir"] = raw["cache_dir"] or str(PROJECT_ROOT / ".cache")
     raw["dbt_warehouse_executable"] = raw["dbt_warehouse_executable"] or str(
         PROJECT_ROOT / ".venv-warehouse" / "bin" / "dbt"
@@ -206,6 +330,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         value = raw[field.name]
         if field.type == "Path":
             values[field.name] = Path(value).resolve()
+        elif field.type == "tuple[str, ...]":
+            values[field.name] = tuple(item.strip() for item in value.split(",") if item.strip())
         elif field.type == "int":
             try:
                 values[field.name] = int(value)
@@ -214,5 +340,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         else:
             values[field.name] = value
     settings = Settings(**values)  # type: ignore[arg-type]
+    _check(settings)
     refuse_default_secrets(settings)
     return settings

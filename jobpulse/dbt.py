@@ -20,10 +20,9 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import fields
 from pathlib import Path
 
-from jobpulse.config import OPTIONS, PROJECT_ROOT, Settings
+from jobpulse.config import PROJECT_ROOT, Settings, environment
 
 DBT_PROJECTS = PROJECT_ROOT / "dbt_project"
 LAKEHOUSE, WAREHOUSE = "lakehouse", "warehouse"
@@ -54,20 +53,11 @@ def executable(settings: Settings, project: str) -> Path:
     return Path(sys.executable).parent / "dbt" if project == LAKEHOUSE else settings.dbt_warehouse_executable
 
 
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """Every setting as the environment variable profiles.yml's env_var() reads."""
-    return {
-        option.env: str(getattr(settings, field.name))
-        for field in fields(settings)
-        if (option := OPTIONS.get(field.name)) is not None
-    }
-
-
 @contextmanager
 def settings_in_environment(settings: Settings) -> Iterator[None]:
     """Every setting in this process's environment for the duration (for dbt run in-process)."""
     saved = dict(os.environ)
-    os.environ.update(settings_environment(settings))
+    os.environ.update(environment(settings))
     try:
         yield
     finally:
@@ -126,7 +116,7 @@ def _in_subprocess(settings: Settings, dbt_executable: Path, arguments: list[str
         raise DbtFailure(f"{dbt_executable} does not exist: `make setup` builds the warehouse project's virtualenv")
     completed = subprocess.run(
         [str(dbt_executable), *arguments],
-        env={**os.environ, **settings_environment(settings)},
+        env={**os.environ, **environment(settings)},
         capture_output=True,
         text=True,
         check=False,

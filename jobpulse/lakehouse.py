@@ -64,8 +64,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
     return {
         "spark.master": settings.spark_master,
         "spark.driver.memory": settings.spark_driver_memory,
-        "spark.driver.host": "127.0.0.1",
-        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.driver.host": settings.spark_driver_host,
+        "spark.driver.bindAddress": settings.spark_driver_host,
         # On the JVM's own classpath rather than spark.jars: the Hive metastore client looks its JDBC driver up
         # through java.sql.DriverManager, which does not see jars added by Spark's user class loader.
         "spark.driver.extraClassPath": classpath,
@@ -75,13 +75,14 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         ),
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.catalog.cassandra": "com.datastax.spark.connector.datasource.CassandraCatalog",
-        "spark.cassandra.connection.host": settings.cassandra_host,
+        "spark.cassandra.connection.host": ",".join(settings.cassandra_hosts),
         "spark.cassandra.connection.port": str(settings.cassandra_port),
+        "spark.cassandra.connection.localDC": settings.cassandra_datacenter,
         "spark.cassandra.auth.username": settings.cassandra_user,
         "spark.cassandra.auth.password": settings.cassandra_password,
-        # The raw log is written at LOCAL_QUORUM: reading at LOCAL_QUORUM too sees every acknowledged write
-        # whatever the replication factor (LOCAL_ONE, the connector's default, may miss one when it is above 1).
-        "spark.cassandra.input.consistency.level": "LOCAL_QUORUM",
+        # Reading at the raw log's write level (LOCAL_QUORUM by default) sees every acknowledged write whatever
+        # the replication factor (LOCAL_ONE, the connector's default, may miss one when it is above 1).
+        "spark.cassandra.input.consistency.level": settings.cassandra_consistency,
         "spark.sql.catalogImplementation": "hive",
         "spark.sql.warehouse.dir": str(settings.warehouse_dir),
         "spark.hadoop.javax.jdo.option.ConnectionURL": metastore_url,
@@ -105,7 +106,15 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.databricks.delta.snapshotPartitions": "2",
         "spark.ui.showConsoleProgress": "false",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        **(_standalone_conf(settings) if settings.spark_master.startswith("spark://") else {}),
     }
+
+
+def _standalone_conf(settings: Settings) -> dict[str, str]:
+    """Executors on a standalone cluster's workers: 1 core each, with the heap a worker offers. With no
+    ``spark.cores.max``, the Thrift server (the pipeline's one long-running application) takes every core the
+    workers offer, and a worker that joins later (or comes back) gets an executor of it at once."""
+    return {"spark.executor.cores": "1", "spark.executor.memory": settings.spark_worker_memory}
 
 
 def conf_dir(settings: Settings) -> Path:
@@ -130,7 +139,7 @@ def spark_environment(settings: Settings) -> dict[str, str]:
         **os.environ,
         "SPARK_HOME": str(spark_home()),
         "SPARK_CONF_DIR": str(conf_dir(settings)),
-        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_LOCAL_IP": settings.spark_driver_host,
         "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", _python()),
     }
     if settings.java_home:

@@ -38,7 +38,7 @@ def connection_uris(settings: Settings) -> dict[str, str]:
             f"/{settings.mysql_database}"
         ),
         f"AIRFLOW_CONN_{CASSANDRA_CONN.upper()}": (
-            f"cassandra://{cassandra_login}@{settings.cassandra_host}:{settings.cassandra_port}"
+            f"cassandra://{cassandra_login}@{','.join(settings.cassandra_hosts)}:{settings.cassandra_port}"
             f"/{settings.cassandra_keyspace}"
         ),
     }
@@ -69,7 +69,8 @@ def settings_from_connections() -> Settings:
         )
     if (cassandra := connection(CASSANDRA_CONN)) is not None:
         overrides.update(
-            cassandra_host=cassandra.host,
+            # the cassandra provider's convention: the host field holds the contact points, comma-separated
+            cassandra_hosts=tuple(host.strip() for host in cassandra.host.split(",") if host.strip()),
             cassandra_port=cassandra.port or settings.cassandra_port,
             cassandra_user=cassandra.login or settings.cassandra_user,
             cassandra_password=cassandra.password or settings.cassandra_password,

@@ -9,20 +9,54 @@ from jobpulse.config import OPTIONS, PROJECT_ROOT, SECRETS, load_settings
 
 def test_defaults_are_the_local_stack():
     settings = load_settings({})
-    assert (settings.cassandra_port, settings.kafka_port, settings.mysql_port, settings.spark_thrift_port) == (
-        9042,
-        9092,
-        3306,
-        10000,
-    )
+    assert (settings.cassandra_port, settings.mysql_port, settings.spark_thrift_port) == (9042, 3306, 10000)
     assert settings.state_dir == PROJECT_ROOT / ".stack"
+    assert settings.cassandra_hosts == ("127.0.0.1",)
     assert settings.kafka_bootstrap == "127.0.0.1:9092"
+    assert (settings.spark_master, settings.cassandra_replication_factor, settings.kafka_replication_factor) == (
+        "local[2]",
+        1,
+        1,
+    )
     assert settings.mysql_database == "data_warehouse"
 
 
+def test_the_cluster_topology_names_three_nodes_three_brokers_and_a_standalone_master():
+    settings = load_settings({"JOBPULSE_TOPOLOGY": "cluster"})
+    assert settings.cassandra_hosts == ("127.0.0.1", "127.0.0.2", "127.0.0.3")
+    assert settings.kafka_brokers == [("127.0.0.1", 9092), ("127.0.0.2", 9092), ("127.0.0.3", 9092)]
+    assert (settings.cassandra_replication_factor, settings.kafka_replication_factor) == (3, 3)
+    assert settings.kafka_min_insync_replicas == 2
+    assert settings.spark_master == "spark://127.0.0.1:7077"
+    assert settings.state_dir == PROJECT_ROOT / ".stack-cluster"
+    # a setting given explicitly wins over the topology's default
+    assert load_settings({"JOBPULSE_TOPOLOGY": "cluster", "JOBPULSE_SPARK_MASTER": "local[1]"}).spark_master == (
+        "local[1]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("JOBPULSE_TOPOLOGY", "mesh", "JOBPULSE_TOPOLOGY must be one of single, cluster"),
+        ("JOBPULSE_CASSANDRA_CONSISTENCY", "MOST", "JOBPULSE_CASSANDRA_CONSISTENCY must be one of"),
+        ("JOBPULSE_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092,kafka", "'kafka' is not host:port"),
+        ("JOBPULSE_KAFKA_MIN_INSYNC_REPLICAS", "2", "no write would succeed"),
+    ],
+)
+def test_cluster_settings_that_cannot_work_are_refused(variable: str, value: str, message: str):
+    with pytest.raises(ValueError, match=message):
+        load_settings({variable: value})
+
+
 def test_environment_overrides_and_paths_resolve(tmp_path: Path):
-    settings = load_settings({"JOBPULSE_KAFKA_PORT": "19092", "JOBPULSE_STATE_DIR": str(tmp_path / "s")})
-    assert settings.kafka_port == 19092
+    settings = load_settings(
+        {
+            "JOBPULSE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.2:19092, 127.0.0.3:19092",
+            "JOBPULSE_STATE_DIR": str(tmp_path / "s"),
+        }
+    )
+    assert settings.kafka_bootstrap == "127.0.0.2:19092,127.0.0.3:19092"
     assert settings.state_dir == tmp_path / "s"
     assert settings.warehouse_dir == tmp_path / "s" / "lakehouse"
 
@@ -45,9 +79,9 @@ def test_default_and_placeholder_passwords_are_refused_off_the_loopback(host: st
 
 def test_real_passwords_are_accepted_off_the_loopback():
     real = {f"JOBPULSE_{name.upper()}": f"s3cret-{name}" for name in SECRETS}
-    assert load_settings({"JOBPULSE_KAFKA_HOST": "kafka", **real}).kafka_host == "kafka"
+    assert load_settings({"JOBPULSE_KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", **real}).kafka_bootstrap == "kafka:9092"
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1"])
 def test_the_local_defaults_are_fine_on_the_loopback(host: str):
-    assert load_settings({"JOBPULSE_CASSANDRA_HOST": host}).mysql_password == OPTIONS["mysql_password"].default
+    assert load_settings({"JOBPULSE_CASSANDRA_HOSTS": host}).mysql_password == OPTIONS["mysql_password"].default

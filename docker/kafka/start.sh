@@ -16,7 +16,9 @@ mkdir -p "$conf"
 umask 077  # the files hold the password
 password=${JOBPULSE_KAFKA_PASSWORD//&/\\&}  # as a sed replacement
 password=${password//|/\\|}
-sed -e "s|\$controller_port|9093|g" -e "s|\$advertised_host|kafka|g" -e "s|\$host|0.0.0.0|g" \
+sed -e "s|\$node_id|1|g" -e "s|\$controller_voters|1@127.0.0.1:9093|g" -e "s|\$controller_host|127.0.0.1|g" \
+    -e "s|\$replication_factor|1|g" -e "s|\$min_insync_replicas|1|g" \
+    -e "s|\$controller_port|9093|g" -e "s|\$advertised_host|kafka|g" -e "s|\$host|0.0.0.0|g" \
     -e "s|\$port|9092|g" -e "s|\$data_dir|/var/lib/kafka/data|g" -e "s|\$sasl_user|$JOBPULSE_KAFKA_USER|g" \
     -e "s|\$sasl_password|$password|g" /opt/jobpulse/kafka.properties > "$conf/server.properties"
 cat > "$conf/client.properties" <<PROPERTIES

@@ -29,9 +29,7 @@ position cannot be trusted (the message says how to recover).
 from __future__ import annotations
 
 import argparse
-import fcntl
 import logging
-import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -81,19 +79,22 @@ class ResyncNeeded(RuntimeError):
 
 @contextmanager
 def run_lock(settings: Settings) -> Iterator[None]:
-    """One ingest at a time on this machine: a second run is refused at once rather than queued."""
-    path = settings.state_dir / "ingest.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            raise IngestBusy(f"another ingest run holds {path} ({handle.read().strip() or 'unknown pid'})") from None
-        handle.truncate(0)
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+    """One ingest of a pipeline at a time, on whichever machine it runs: a named lock in the serving database,
+    which every worker reaches, held by this run's own connection (a run that dies releases it with the
+    connection). A second run is refused at once rather than queued."""
+    from jobpulse.clients import mysql_connect
+
+    name = f"jobpulse_ingest.{settings.lakehouse_database}"
+    connection = mysql_connect(settings)
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT GET_LOCK(%s, 0)", (name,))
+        if cursor.fetchone()[0] != 1:
+            cursor.execute("SELECT IS_USED_LOCK(%s)", (name,))
+            raise IngestBusy(f"another ingest run holds the lock {name} (MySQL connection {cursor.fetchone()[0]})")
         yield
+    finally:
+        connection.close()
 
 
 def capture_until(settings: Settings, now: datetime, session: Session | None = None) -> int:

@@ -76,6 +76,12 @@ def _identifier(value: str) -> str:
     return value
 
 
+def replication(settings: Settings) -> str:
+    """The CQL replication map of the pipeline's keyspaces: its datacenter, its replication factor."""
+    datacenter = settings.cassandra_datacenter.replace("'", "''")
+    return f"{{'class': 'NetworkTopologyStrategy', '{datacenter}': {settings.cassandra_replication_factor:d}}}"
+
+
 def migrate_cassandra(settings: Settings, say: Callable[[str], None]) -> int:
     from jobpulse.clients import cassandra_cluster
 
@@ -84,10 +90,7 @@ def migrate_cassandra(settings: Settings, say: Callable[[str], None]) -> int:
     try:
         session = cluster.connect()
         # Replication is configuration, not schema history: the keyspace is created here, not in a file.
-        session.execute(
-            f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
-            f"{{'class': 'NetworkTopologyStrategy', 'datacenter1': {settings.cassandra_replication_factor:d}}}"
-        )
+        session.execute(f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {replication(settings)}")
         session.set_keyspace(keyspace)
         session.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -176,18 +179,20 @@ def ensure_topics(settings: Settings, say: Callable[[str], None]) -> int:
     existing = set(admin.list_topics(timeout=10).topics)
     # Messages up to 4 MiB are let in so the collector can dead-letter an oversized event (> 1 MiB) with its
     # reason rather than the producer failing; the dead-letter topic takes them plus their headers.
+    # An acknowledged message (acks=all) is on min.insync.replicas brokers: one may fail without a loss.
+    durability = {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
     wanted = {
         settings.kafka_topic: NewTopic(
             settings.kafka_topic,
             num_partitions=settings.kafka_partitions,
-            replication_factor=1,
-            config={"retention.ms": str(7 * 86400 * 1000), "max.message.bytes": str(4 * 1024 * 1024)},
+            replication_factor=settings.kafka_replication_factor,
+            config={"retention.ms": str(7 * 86400 * 1000), "max.message.bytes": str(4 * 1024 * 1024), **durability},
         ),
         settings.kafka_dlq_topic: NewTopic(
             settings.kafka_dlq_topic,
             num_partitions=1,
-            replication_factor=1,
-            config={"retention.ms": str(30 * 86400 * 1000), "max.message.bytes": str(5 * 1024 * 1024)},
+            replication_factor=settings.kafka_replication_factor,
+            config={"retention.ms": str(30 * 86400 * 1000), "max.message.bytes": str(5 * 1024 * 1024), **durability},
         ),
     }
     missing = [topic for name, topic in wanted.items() if name not in existing]

@@ -1,4 +1,9 @@
-"""The local service stack (Cassandra, Kafka, MariaDB, Spark Thrift server) as processes on 127.0.0.1.
+"""The local service stack (Cassandra, Kafka, MariaDB, Spark Thrift server) as processes on the loopback.
+
+The settings name what runs: a Cassandra node on each address of JOBPULSE_CASSANDRA_HOSTS, a Kafka broker on
+each of JOBPULSE_KAFKA_BOOTSTRAP_SERVERS, and a Spark standalone master and workers when JOBPULSE_SPARK_MASTER
+is a spark:// URL. The single topology has one of each; the cluster topology's defaults name three nodes,
+three brokers and a master with two workers.
 
 ``up`` starts what is not running and waits until every service answers a real request; ``down`` stops
 exactly the processes named by the stack's PID files; ``status`` probes each one.
@@ -17,14 +22,24 @@ from jobpulse.stack.kafka import Kafka
 from jobpulse.stack.mariadb import MariaDB
 from jobpulse.stack.process import ServiceError, wait_until
 from jobpulse.stack.service import Service
+from jobpulse.stack.spark_standalone import SparkMaster, SparkWorker
 from jobpulse.stack.spark_thrift import SparkThrift
 
 __all__ = ["ServiceError", "ServiceStatus", "check", "down", "serve", "services", "status", "up"]
 
 
 def services(settings: Settings) -> list[Service]:
-    """Every service, in start order (the Thrift server keeps its catalog in MariaDB)."""
-    return [MariaDB(settings), Cassandra(settings), Kafka(settings), SparkThrift(settings)]
+    """Every service, in start order: MariaDB first and the Thrift server last (it keeps its catalog in
+    MariaDB, and runs its executors on the standalone workers when there are some)."""
+    standalone = settings.spark_master.startswith("spark://")
+    return [
+        MariaDB(settings),
+        *(Cassandra(settings, index) for index in range(len(settings.cassandra_hosts))),
+        *(Kafka(settings, index) for index in range(len(settings.kafka_brokers))),
+        *([SparkMaster(settings)] if standalone else []),
+        *(SparkWorker(settings, index) for index in range(settings.spark_workers if standalone else 0)),
+        SparkThrift(settings),
+    ]
 
 
 def service(settings: Settings, name: str) -> Service:
@@ -57,6 +72,7 @@ class ServiceStatus:
     pid: int | None
     healthy: bool
     detail: str
+    memory_mib: int | None = None  # resident memory of the process and its children (a worker's executors)
 
 
 def _probe(service: Service) -> ServiceStatus:
@@ -69,7 +85,7 @@ def _probe(service: Service) -> ServiceStatus:
             detail = f"port {service.port} answers but no PID file: not started by this stack"
     except Exception as error:  # any failure to answer is "unhealthy"; say why
         detail, healthy = (f"not answering: {error}" if pid else "stopped"), False
-    return ServiceStatus(service.name, service.host, service.port, pid, healthy, detail)
+    return ServiceStatus(service.name, service.host, service.port, pid, healthy, detail, service.process.memory_mib())
 
 
 def status(settings: Settings) -> list[ServiceStatus]:
@@ -91,9 +107,8 @@ def _start(service: Service, say: Callable[[str], None]) -> bool:
     return True
 
 
-def _await(service: Service, started: bool, say: Callable[[str], None]) -> None:
-    began = time.monotonic()
-    wait_until(service.ping, process=service.process, timeout=service.start_timeout)
+def _finish(service: Service, started: bool, say: Callable[[str], None], began: float) -> None:
+    """Once ``service`` answers: ``after_start`` on a fresh start, then its health."""
     try:
         if started:
             raise ServiceError("just started: apply after_start")
@@ -104,18 +119,28 @@ def _await(service: Service, started: bool, say: Callable[[str], None]) -> None:
     say(f"{service.name}: healthy on {service.host}:{service.port} ({detail}, {time.monotonic() - began:.0f}s)")
 
 
+def _await(services: list[Service], started: dict[str, bool], say: Callable[[str], None]) -> None:
+    """Wait until every one of ``services`` answers, then finish each in order: the first node of a cluster
+    makes its accounts only once all its peers are up."""
+    began = time.monotonic()
+    for service in services:
+        wait_until(service.ping, process=service.process, timeout=service.start_timeout)
+    for service in services:
+        _finish(service, started[service.name], say, began)
+
+
 def up(settings: Settings, say: Callable[[str], None] = print) -> None:
     """Start every service that is not running and wait until all answer; a no-op on a running stack."""
-    database, *others = services(settings)
+    database, *others, thrift = services(settings)
     started = {database.name: _start(database, say)}
-    # Cassandra and Kafka start while MariaDB comes up; the Thrift server needs MariaDB for its catalog.
-    for service in others[:-1]:
-        started[service.name] = _start(service, say)
-    _await(database, started[database.name], say)
-    thrift = others[-1]
-    started[thrift.name] = _start(thrift, say)
+    # The others start while MariaDB comes up; the Thrift server needs MariaDB for its catalog, and the
+    # standalone master (when there is one) to run anything.
     for service in others:
-        _await(service, started[service.name], say)
+        started[service.name] = _start(service, say)
+    _await([database], started, say)
+    _await([service for service in others if isinstance(service, SparkMaster)], started, say)
+    started[thrift.name] = _start(thrift, say)
+    _await([service for service in others if not isinstance(service, SparkMaster)] + [thrift], started, say)
     from jobpulse.migrations import migrate
 
     migrate(settings, say)  # first start: create the schemas; later: apply what is new (usually nothing)

@@ -1,7 +1,9 @@
-"""Cassandra 5.0, one node, as a plain JVM process on the jars from Maven Central.
+"""Cassandra 5.0 nodes as plain JVM processes on the jars from Maven Central: one on each address of
+JOBPULSE_CASSANDRA_HOSTS (one in the single topology, three in the cluster topology), all seeds of each other.
 
-Clients log in (PasswordAuthenticator) as the pipeline's role. On a new node, the role is made by the default
-superuser that CassandraRoleManager creates, which is then dropped: its password is public.
+Clients log in (PasswordAuthenticator) as the pipeline's role. On a new cluster, the role is made by the default
+superuser that CassandraRoleManager creates, which is then dropped: its password is public. Roles are
+replicated like the pipeline's keyspace, so a login needs no more nodes than a write of the raw log.
 """
 
 from __future__ import annotations
@@ -70,26 +72,48 @@ JAVA17_FLAGS = [
 ]
 
 
+def initial_tokens(nodes: int) -> list[int]:
+    """Murmur3 tokens that split the ring evenly between ``nodes`` (0 for a single node)."""
+    return [-(2**63) + (2 * index + 1) * 2**64 // (2 * nodes) for index in range(nodes)]
+
+
 class Cassandra(Service):
+    """The node on the ``index``-th address of JOBPULSE_CASSANDRA_HOSTS."""
+
     name = "cassandra"
-    start_timeout = 180.0
+    start_timeout = 240.0
+
+    def __init__(self, settings: Settings, index: int = 0) -> None:
+        nodes = len(settings.cassandra_hosts)
+        super().__init__(settings, "cassandra" if nodes == 1 else f"cassandra-{index + 1}")
+        self.index = index
 
     @property
     def host(self) -> str:
-        return self.settings.cassandra_host
+        return self.settings.cassandra_hosts[self.index]
 
     @property
     def port(self) -> int:
         return self.settings.cassandra_port
 
+    @property
+    def jmx_port(self) -> int:
+        return self.settings.cassandra_jmx_port + self.index  # local JMX binds 127.0.0.1 whatever the node's address
+
     def prepare(self) -> None:
+        storage_port = self.settings.cassandra_storage_port
         render_template(
             "cassandra.yaml",
             self.home / "conf" / "cassandra.yaml",
             host=self.host,
             cql_port=self.port,
-            storage_port=self.settings.cassandra_storage_port,
+            storage_port=storage_port,
+            seeds=",".join(f"{host}:{storage_port}" for host in self.settings.cassandra_hosts),
+            initial_token=initial_tokens(len(self.settings.cassandra_hosts))[self.index],
             data_dir=self.home,
+        )
+        (self.home / "conf" / "cassandra-rackdc.properties").write_text(
+            f"dc={self.settings.cassandra_datacenter}\nrack=rack1\n"
         )
         render_template("cassandra-logback.xml", self.home / "conf" / "logback.xml")
 
@@ -109,11 +133,12 @@ class Cassandra(Service):
             *JAVA17_FLAGS,
             "-Dcassandra-foreground=yes",
             f"-Dcassandra.config=file://{conf / 'cassandra.yaml'}",
+            f"-Dcassandra-rackdc.properties=file://{conf / 'cassandra-rackdc.properties'}",
+            f"-Dcassandra.jmx.local.port={self.jmx_port}",
             f"-Dcassandra.logdir={self.settings.state_dir / 'logs'}",
             f"-Dcassandra.storagedir={self.home}",
             f"-Dlogback.configurationFile={conf / 'logback.xml'}",
             "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-            "-Dcassandra.initial_token=0",
             *AUTH_FLAGS,
             "-cp",
             os.pathsep.join(str(path) for path in jars),
@@ -121,7 +146,8 @@ class Cassandra(Service):
         ]
 
     def check(self) -> str:
-        return f"Cassandra {_release_version(self.settings)}"
+        """This node's own answer (not any node's), with how many of its peers it sees up."""
+        return _node_status(self.settings, self.host)
 
     def ping(self) -> str:
         """Up is answering, even if only to refuse a role that ``after_start`` has yet to make."""
@@ -133,7 +159,14 @@ class Cassandra(Service):
             raise
 
     def after_start(self) -> None:
-        ensure_role(self.settings)
+        if self.index == 0:  # once per cluster, when every node answers (see jobpulse.stack.up)
+            ensure_role(self.settings)
+
+
+def _quiet_driver() -> None:
+    # the driver logs every refused connection while a node starts: the caller reports failures
+    logging.getLogger("cassandra.cluster").setLevel(logging.CRITICAL)
+    logging.getLogger("cassandra.pool").setLevel(logging.CRITICAL)
 
 
 def _release_version(settings: Settings, login: tuple[str, str] | None = None) -> str:
@@ -141,12 +174,29 @@ def _release_version(settings: Settings, login: tuple[str, str] | None = None) -
 
     from jobpulse.clients import cassandra_cluster
 
-    # the driver logs every refused connection while the node starts: the caller reports failures
-    logging.getLogger("cassandra.cluster").setLevel(logging.CRITICAL)
+    _quiet_driver()
     options = {"auth_provider": PlainTextAuthProvider(*login)} if login else {}
     cluster = cassandra_cluster(settings, connect_timeout=3, control_connection_timeout=3, **options)
     try:
         return cluster.connect().execute("SELECT release_version FROM system.local", timeout=5).one().release_version
+    finally:
+        cluster.shutdown()
+
+
+def _node_status(settings: Settings, host: str) -> str:
+    """The answer of the node on ``host`` itself (the driver talks to no other), with its datacenter and the
+    peers its ring holds."""
+    from jobpulse.clients import cassandra_cluster
+
+    _quiet_driver()
+    cluster = cassandra_cluster(settings, hosts=[host], connect_timeout=3, control_connection_timeout=3)
+    try:
+        session = cluster.connect()
+        local = session.execute("SELECT release_version, data_center FROM system.local", timeout=5).one()
+        if len(settings.cassandra_hosts) == 1:
+            return f"Cassandra {local.release_version}"
+        peers = len(session.execute("SELECT peer FROM system.peers_v2", timeout=5).all())
+        return f"Cassandra {local.release_version}, {local.data_center}, {peers} peers in its ring"
     finally:
         cluster.shutdown()
 
@@ -191,11 +241,21 @@ def ensure_role(settings: Settings, wait: float = 60.0) -> str:
                     "role was made. Set it back, or change the role's password in CQL (ALTER ROLE ... WITH PASSWORD)"
                 ) from error
             time.sleep(1)
+    from cassandra import ConsistencyLevel
     from cassandra.auth import PlainTextAuthProvider
+    from cassandra.query import SimpleStatement
+
+    from jobpulse.migrations import replication
 
     cluster = cassandra_cluster(settings, auth_provider=PlainTextAuthProvider(*DEFAULT_SUPERUSER))
     try:
-        cluster.connect().execute(
+        session = cluster.connect()
+        # Roles on as many nodes as the raw log: system_auth has 1 replica by default, so one node down would
+        # refuse every login. A read of the roles at ALL then repairs the default superuser's row onto the new
+        # replicas (it was written before they were), so the nodes that check its next statements find it.
+        session.execute(f"ALTER KEYSPACE system_auth WITH replication = {replication(settings)}")
+        session.execute(SimpleStatement("SELECT role FROM system_auth.roles", consistency_level=ConsistencyLevel.ALL))
+        session.execute(
             f"CREATE ROLE IF NOT EXISTS {settings.cassandra_user} WITH PASSWORD = "
             f"{_cql_text(settings.cassandra_password)} AND LOGIN = true AND SUPERUSER = true"
         )

@@ -1,4 +1,6 @@
-"""Kafka 4, one combined broker and KRaft controller, as a plain JVM process on Maven Central's jars."""
+"""Kafka 4 as plain JVM processes on Maven Central's jars: a combined broker and KRaft controller on each
+address of JOBPULSE_KAFKA_BOOTSTRAP_SERVERS (one in the single topology, three in the cluster topology), every
+one a voter of the controller quorum, formatted with one cluster id."""
 
 from __future__ import annotations
 
@@ -8,22 +10,46 @@ import subprocess
 import uuid
 from pathlib import Path
 
+from jobpulse.config import Settings
 from jobpulse.stack import artifacts
 from jobpulse.stack.process import ServiceError
 from jobpulse.stack.service import Service, java_executable, render_template
 
 
 class Kafka(Service):
+    """The broker on the ``index``-th address of JOBPULSE_KAFKA_BOOTSTRAP_SERVERS; its node id is ``index + 1``."""
+
     name = "kafka"
-    start_timeout = 90.0
+    start_timeout = 120.0
+
+    def __init__(self, settings: Settings, index: int = 0) -> None:
+        brokers = len(settings.kafka_brokers)
+        super().__init__(settings, "kafka" if brokers == 1 else f"kafka-{index + 1}")
+        self.index = index
+
+    @property
+    def node_id(self) -> int:
+        return self.index + 1
 
     @property
     def host(self) -> str:
-        return self.settings.kafka_host
+        return self.settings.kafka_brokers[self.index][0]
 
     @property
     def port(self) -> int:
-        return self.settings.kafka_port
+        return self.settings.kafka_brokers[self.index][1]
+
+    @property
+    def _cluster_id_file(self) -> Path:
+        """The KRaft cluster id every broker's storage is formatted with."""
+        return self.settings.state_dir / "kafka-cluster-id"
+
+    def _cluster_id(self) -> str:
+        if not self._cluster_id_file.is_file():
+            # 16 random bytes in URL-safe base64 without padding (what `kafka-storage random-uuid` prints)
+            self._cluster_id_file.parent.mkdir(parents=True, exist_ok=True)
+            self._cluster_id_file.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))
+        return self._cluster_id_file.read_text().strip()
 
     @property
     def _properties(self) -> Path:
@@ -57,13 +83,21 @@ class Kafka(Service):
         self._properties.parent.mkdir(parents=True, exist_ok=True)
         self._properties.touch(mode=0o600)
         self._properties.chmod(0o600)  # it holds the password
+        controller_port = self.settings.kafka_controller_port
         render_template(
             "kafka.properties",
             self._properties,
+            node_id=self.node_id,
+            controller_voters=",".join(
+                f"{index + 1}@{host}:{controller_port}" for index, (host, _) in enumerate(self.settings.kafka_brokers)
+            ),
+            controller_host=self.host,
+            replication_factor=self.settings.kafka_replication_factor,
+            min_insync_replicas=self.settings.kafka_min_insync_replicas,
             host=self.host,
             advertised_host=self.host,
             port=self.port,
-            controller_port=self.settings.kafka_controller_port,
+            controller_port=controller_port,
             data_dir=data_dir,
             sasl_user=user,
             sasl_password=password,
@@ -77,8 +111,7 @@ class Kafka(Service):
                     "authentication, or for another user): remove that folder (and its topics) and start again"
                 )
             return
-        # A KRaft cluster id is 16 random bytes in URL-safe base64 without padding (what `random-uuid` prints).
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = self._cluster_id()
         scram = f'SCRAM-SHA-512=[name={user},password="{password}"]'
         command = self._java(
             "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self._properties), "--add-scram", scram
@@ -96,9 +129,10 @@ class Kafka(Service):
 
         from jobpulse.clients import kafka_config
 
-        # log_level 0: the caller reports a refused connection; librdkafka would print one line per retry
-        admin = AdminClient(kafka_config(self.settings, **{"socket.timeout.ms": 3000, "log_level": 0}))
-        metadata = admin.list_topics(timeout=3)
-        if not metadata.brokers:
-            raise ServiceError("Kafka answered without any broker")
+        # This broker alone: log_level 0, since the caller reports a refused connection (librdkafka would print
+        # one line per retry).
+        overrides = {"bootstrap.servers": f"{self.host}:{self.port}", "socket.timeout.ms": 3000, "log_level": 0}
+        metadata = AdminClient(kafka_config(self.settings, **overrides)).list_topics(timeout=3)
+        if self.node_id not in metadata.brokers:
+            raise ServiceError(f"broker {self.node_id} has not joined its cluster yet")
         return f"Kafka cluster {metadata.cluster_id}, {len(metadata.brokers)} broker(s)"

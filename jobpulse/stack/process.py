@@ -82,6 +82,17 @@ class ManagedProcess:
         proc = self.process()
         return proc.pid if proc else None
 
+    def memory_mib(self) -> int | None:
+        """Resident memory of the process and its children, in MiB (None if it is not running)."""
+        proc = self.process()
+        if proc is None:
+            return None
+        total = 0
+        for member in [proc, *proc.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                total += member.memory_info().rss
+        return total // 2**20
+
     def stop(self, timeout: float = 60.0) -> bool:
         """SIGTERM the process group, SIGKILL what is left after ``timeout``. True if something was running."""
         proc = self.process()

@@ -19,8 +19,9 @@ class Service(ABC):
     name: str
     start_timeout: float
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, name: str | None = None) -> None:
         self.settings = settings
+        self.name = name or type(self).name  # a node of a cluster is named after its place in it
         self.process = ManagedProcess(
             name=self.name,
             pid_file=settings.state_dir / "run" / f"{self.name}.pid",

@@ -23,7 +23,8 @@ from ingest.collector import Collector
 from ingest.simulator import Simulator, encode
 from jobpulse import stack
 from jobpulse.clients import mysql_connect
-from jobpulse.config import OPTIONS, Settings
+from jobpulse.config import Settings
+from jobpulse.config import environment as jobpulse_environment
 from jobpulse.scheduling import connection_uris
 from tests.dags.conftest import AIRFLOW_HOME
 from tests.ingest.conftest import produce
@@ -44,9 +45,7 @@ def pipeline(running_stack: Settings, manifests: dict[str, Path]) -> Iterator[Se
 
 
 def environment(settings: Settings) -> dict[str, str]:
-    env = {**os.environ, **connection_uris(settings)}
-    for name, option in OPTIONS.items():
-        env[option.env] = str(getattr(settings, name))
+    env = {**os.environ, **connection_uris(settings), **jobpulse_environment(settings)}
     return {**env, "JOBPULSE_TASK_RETRIES": "0", "JOBPULSE_PIPELINE_IDLE_WAIT": "6"}  # a run with nothing waits 6 s
 
 

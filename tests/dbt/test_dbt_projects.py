@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from jobpulse import dbt
-from jobpulse.config import Settings
+from jobpulse.config import Settings, environment
 from tests.pipeline.namespace import isolated_pipeline
 
 RULES = {f"rule_{number}" for number in range(1, 6)} | {"metrics"}
@@ -51,11 +51,11 @@ def project_copy(root: Path, model_file: str, edit: tuple[str, str] | None) -> P
 def dbt_in_copy(settings: Settings, copy: Path, project: str, *command: str) -> subprocess.CompletedProcess:
     """``dbt <command>`` on a copied project, by the dbt that runs the project in the pipeline."""
     directory = copy / project
-    environment = {**os.environ, **dbt.settings_environment(settings)}
+    env = {**os.environ, **environment(settings)}
     run = [str(dbt.executable(settings, project)), "--quiet"]
     where = ["--project-dir", str(directory), "--profiles-dir", str(directory)]
-    subprocess.run([*run, "deps", *where], env=environment, check=True, capture_output=True)
-    return subprocess.run([*run, *command, *where], env=environment, capture_output=True, text=True)
+    subprocess.run([*run, "deps", *where], env=env, check=True, capture_output=True)
+    return subprocess.run([*run, *command, *where], env=env, capture_output=True, text=True)
 
 
 EVENTS = "warehouse/models/marts/events.sql"

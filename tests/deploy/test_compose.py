@@ -174,7 +174,7 @@ def test_kafka_runs_the_local_stacks_configuration_with_sasl(resolved: dict):
 def test_every_client_of_cassandra_and_kafka_gets_credentials(resolved: dict):
     for name, service in resolved["services"].items():
         environment = service.get("environment") or {}
-        if "JOBPULSE_CASSANDRA_HOST" in environment:
+        if "JOBPULSE_CASSANDRA_HOSTS" in environment:
             assert {"JOBPULSE_CASSANDRA_USER", "JOBPULSE_CASSANDRA_PASSWORD"} <= set(environment), name
             assert {"JOBPULSE_KAFKA_USER", "JOBPULSE_KAFKA_PASSWORD"} <= set(environment), name
 

@@ -31,7 +31,7 @@ from ingest.simulator import Simulator, encode
 from ingest.spark import ingest_job
 from jobpulse import dbt
 from jobpulse.clients import mysql_connect, thrift_cursor
-from jobpulse.config import Settings
+from jobpulse.config import Settings, environment
 from jobpulse.lakehouse import landing_table
 from jobpulse.pipeline import run_once
 from jobpulse.publish import publish
@@ -151,7 +151,7 @@ def lakehouse_run_in_another_process(settings: Settings, target_path: Path) -> s
             "--project-dir", str(dbt.project_dir(dbt.LAKEHOUSE)), "--profiles-dir", str(dbt.project_dir(dbt.LAKEHOUSE)),
             "--target-path", str(target_path),
         ],
-        env={**os.environ, **dbt.settings_environment(settings)},
+        env={**os.environ, **environment(settings)},
         capture_output=True, text=True, check=False, timeout=900,
     )  # fmt: skip
 

@@ -23,10 +23,10 @@ import pytest
 from ingest.capture import plan, read_position, ticks_of
 from ingest.events import Event, parse_event
 from ingest.raw_log import RawLog
-from ingest.spark.ingest_job import EXIT_BUSY, EXIT_NOTHING_NEW, land
+from ingest.spark.ingest_job import EXIT_BUSY, EXIT_NOTHING_NEW, IngestBusy, land, run_lock
 from jobpulse import stack
 from jobpulse.clients import cassandra_cluster, thrift_cursor
-from jobpulse.config import Settings
+from jobpulse.config import Settings, environment
 from jobpulse.lakehouse import landing_table, landing_table_path
 from jobpulse.migrations import migrate_cassandra, migrate_lakehouse
 from tests.ingest.conftest import event_json
@@ -221,6 +221,33 @@ def test_two_runs_started_at_once_never_both_land(lake: Settings, spark):
         assert any("refusing" in output for output in outputs)
     counts = landed(spark, lake)
     assert len(counts) == 20_010 and set(counts.values()) == {1}
+
+
+def test_the_run_lock_holds_off_only_the_same_pipeline_and_goes_with_its_holder(running_stack: Settings):
+    mine = dataclasses.replace(running_stack, lakehouse_database=f"test_lock_{uuid.uuid4().hex[:8]}")
+    other = dataclasses.replace(mine, lakehouse_database=f"{mine.lakehouse_database}_other")
+    with run_lock(mine):
+        with pytest.raises(IngestBusy, match="another ingest run holds"), run_lock(mine):
+            pass
+        with run_lock(other):  # another pipeline on the same stack ingests meanwhile
+            pass
+
+    # held by another process (as on another worker), which is then killed: the lock goes with it
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom ingest.spark.ingest_job import run_lock\n"
+         "from jobpulse.config import load_settings\nwith run_lock(load_settings()):\n"
+         "    print('held', flush=True)\n    time.sleep(600)"],
+        env={**os.environ, **environment(mine)}, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(IngestBusy), run_lock(mine):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with run_lock(mine):
+        pass
 
 
 def test_a_batch_commits_at_most_once_even_when_two_writers_race_past_the_lock(lake: Settings, spark):
