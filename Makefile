@@ -82,6 +82,7 @@ bench: setup ## benchmarks against the local stack; JSON results in bench/result
 	$(BIN)/python -m bench.pipeline --busy-day
 	$(BIN)/python -m bench.freshness
 	$(BIN)/python -m bench.freshness --busy-day-events 5000000 --name freshness_busy_day
+	$(BIN)/python -m bench.topology
 
 lock: ## re-resolve requirements*.txt and rewrite constraints*.txt (the transitive locks)
 	for name in "" -warehouse; do \

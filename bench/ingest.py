@@ -55,8 +55,10 @@ def store(settings: Settings, events: Iterator[Event], count: int, *, change_fee
     cluster = cassandra_cluster(settings)
     try:
         raw_log = RawLog(cluster.connect(), settings.cassandra_keyspace)
-        for start in range(0, count, 20_000):
-            raw_log.store(list(itertools.islice(events, min(20_000, count - start))), change_feed=change_feed)
+        # a store call must have sent all its writes within MAX_SEND_DELAY of its arrival stamp: 5,000 events
+        # take about a second on one node, and a few on the cluster topology's three replicas on one machine
+        for start in range(0, count, 5_000):
+            raw_log.store(list(itertools.islice(events, min(5_000, count - start))), change_feed=change_feed)
         raw_log.close()
     finally:
         cluster.shutdown()

@@ -16,7 +16,7 @@ import time
 from jobpulse.config import Settings
 from jobpulse.stack import artifacts
 from jobpulse.stack.process import ServiceError
-from jobpulse.stack.service import Service, java_executable, render_template
+from jobpulse.stack.service import Node, java_executable, render_template
 
 # Password authentication, set through Cassandra 5's `cassandra.settings.*` system properties rather than the
 # YAML, so that the compose deployment turns it on the same way on the official image (its JVM_EXTRA_OPTS,
@@ -77,16 +77,14 @@ def initial_tokens(nodes: int) -> list[int]:
     return [-(2**63) + (2 * index + 1) * 2**64 // (2 * nodes) for index in range(nodes)]
 
 
-class Cassandra(Service):
+class Cassandra(Node):
     """The node on the ``index``-th address of JOBPULSE_CASSANDRA_HOSTS."""
 
     name = "cassandra"
     start_timeout = 240.0
 
     def __init__(self, settings: Settings, index: int = 0) -> None:
-        nodes = len(settings.cassandra_hosts)
-        super().__init__(settings, "cassandra" if nodes == 1 else f"cassandra-{index + 1}")
-        self.index = index
+        super().__init__(settings, index, len(settings.cassandra_hosts))
 
     @property
     def host(self) -> str:

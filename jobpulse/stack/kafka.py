@@ -13,19 +13,17 @@ from pathlib import Path
 from jobpulse.config import Settings
 from jobpulse.stack import artifacts
 from jobpulse.stack.process import ServiceError
-from jobpulse.stack.service import Service, java_executable, render_template
+from jobpulse.stack.service import Node, java_executable, render_template
 
 
-class Kafka(Service):
+class Kafka(Node):
     """The broker on the ``index``-th address of JOBPULSE_KAFKA_BOOTSTRAP_SERVERS; its node id is ``index + 1``."""
 
     name = "kafka"
     start_timeout = 120.0
 
     def __init__(self, settings: Settings, index: int = 0) -> None:
-        brokers = len(settings.kafka_brokers)
-        super().__init__(settings, "kafka" if brokers == 1 else f"kafka-{index + 1}")
-        self.index = index
+        super().__init__(settings, index, len(settings.kafka_brokers))
 
     @property
     def node_id(self) -> int:

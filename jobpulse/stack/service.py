@@ -67,6 +67,15 @@ class Service(ABC):
             return probe.connect_ex((self.host, self.port)) == 0
 
 
+class Node(Service):
+    """One of the nodes of a clustered service, the ``index``-th of ``count``: named after its place in the
+    cluster when there are several (``kafka-2``), after the service when it is alone (``kafka``)."""
+
+    def __init__(self, settings: Settings, index: int, count: int) -> None:
+        super().__init__(settings, type(self).name if count == 1 else f"{type(self).name}-{index + 1}")
+        self.index = index
+
+
 def render_template(name: str, target: Path, **values: object) -> Path:
     """Write the packaged template ``name`` to ``target`` with its ``$placeholders`` filled in."""
     text = resources.files("jobpulse.stack").joinpath("templates", name).read_text()

@@ -21,7 +21,7 @@ import pytest
 
 from ingest.collector import Collector
 from ingest.simulator import Simulator, encode
-from jobpulse import stack
+from jobpulse import namespace, stack
 from jobpulse.clients import mysql_connect
 from jobpulse.config import Settings
 from jobpulse.config import environment as jobpulse_environment
@@ -82,7 +82,7 @@ def simulate_and_collect(settings: Settings, count: int, seed: int) -> list[dict
     return events
 
 
-def test_scheduled_runs_land_skip_fail_visibly_and_catch_up(pipeline: Settings):
+def test_scheduled_runs_land_skip_fail_visibly_and_catch_up(pipeline: Settings, running_stack: Settings):
     first = simulate_and_collect(pipeline, 1500, seed=21)
     result, states = dag_test(pipeline, "2026-11-28T00:00:00+00:00")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -101,7 +101,10 @@ def test_scheduled_runs_land_skip_fail_visibly_and_catch_up(pipeline: Settings):
         assert result.returncode != 0, "a run with MySQL (and the metastore it holds) down must fail"
         assert "failed" in states.values()
     finally:
-        stack.up(pipeline, say=lambda message: None)
+        # MariaDB back with the stack's own accounts and grants, as `jobpulse stack up` makes them (the namespace's
+        # settings would grant the pipeline account its database only), then the namespace's granted again
+        stack.up(running_stack, say=lambda message: None)
+        namespace.create(pipeline)
     with sqlite3.connect(AIRFLOW_HOME / "airflow.db") as database:
         (failed,) = database.execute(
             "SELECT COUNT(*) FROM dag_run WHERE dag_id = ? AND state = 'failed'", (DAG_ID,)
