@@ -210,6 +210,11 @@ class Settings:
     spark_worker_memory: str
 
     @property
+    def spark_standalone(self) -> bool:
+        """Whether Spark runs its executors on a standalone cluster's workers (a spark:// master)."""
+        return self.spark_master.startswith("spark://")
+
+    @property
     def kafka_bootstrap(self) -> str:
         return ",".join(self.kafka_bootstrap_servers)
 
@@ -303,6 +308,11 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return {key: value for key, value in dotenv_values(path).items() if value is not None}
 
 
+def addresses(text: str) -> tuple[str, ...]:
+    """A comma-separated list of addresses, as a list setting (or an Airflow connection's host) holds them."""
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
 def setting_text(value: object) -> str:
     """A setting's value as its environment variable holds it (a list comma-separated)."""
     return ",".join(value) if isinstance(value, tuple) else str(value)
@@ -331,7 +341,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if field.type == "Path":
             values[field.name] = Path(value).resolve()
         elif field.type == "tuple[str, ...]":
-            values[field.name] = tuple(item.strip() for item in value.split(",") if item.strip())
+            values[field.name] = addresses(value)
         elif field.type == "int":
             try:
                 values[field.name] = int(value)

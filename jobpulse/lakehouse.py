@@ -106,7 +106,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.databricks.delta.snapshotPartitions": "2",
         "spark.ui.showConsoleProgress": "false",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
-        **(_standalone_conf(settings) if settings.spark_master.startswith("spark://") else {}),
+        **(_standalone_conf(settings) if settings.spark_standalone else {}),
     }
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from jobpulse.config import Settings, load_settings
+from jobpulse.config import Settings, addresses, load_settings
 
 if TYPE_CHECKING:
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -70,7 +70,7 @@ def settings_from_connections() -> Settings:
     if (cassandra := connection(CASSANDRA_CONN)) is not None:
         overrides.update(
             # the cassandra provider's convention: the host field holds the contact points, comma-separated
-            cassandra_hosts=tuple(host.strip() for host in cassandra.host.split(",") if host.strip()),
+            cassandra_hosts=addresses(cassandra.host),
             cassandra_port=cassandra.port or settings.cassandra_port,
             cassandra_user=cassandra.login or settings.cassandra_user,
             cassandra_password=cassandra.password or settings.cassandra_password,

@@ -33,13 +33,12 @@ __all__ = ["ServiceError", "ServiceStatus", "check", "down", "serve", "services"
 def services(settings: Settings) -> list[Service]:
     """Every service, in start order: MariaDB first and the Thrift server last (it keeps its catalog in
     MariaDB, and runs its executors on the standalone workers when there are some)."""
-    standalone = settings.spark_master.startswith("spark://")
     return [
         MariaDB(settings),
         *(Cassandra(settings, index) for index in range(len(settings.cassandra_hosts))),
         *(Kafka(settings, index) for index in range(len(settings.kafka_brokers))),
-        *([SparkMaster(settings)] if standalone else []),
-        *(SparkWorker(settings, index) for index in range(settings.spark_workers if standalone else 0)),
+        *([SparkMaster(settings)] if settings.spark_standalone else []),
+        *(SparkWorker(settings, index) for index in range(settings.spark_workers if settings.spark_standalone else 0)),
         SparkThrift(settings),
     ]
 

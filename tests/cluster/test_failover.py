@@ -100,14 +100,13 @@ def test_a_node_a_broker_and_a_worker_killed_mid_run_lose_no_event(pipeline: Set
     killer = threading.Thread(target=kill_when_modelling)
     sending.start()
     killer.start()
-    failures = []
     time.sleep(5)
     deadline = time.monotonic() + 900
     while (sending.is_alive() or not killed) and time.monotonic() < deadline:
         try:
             run_once(pipeline, say=watch)
         except Exception as error:  # a run the kills break: the next one must make up for it
-            failures.append(repr(error))
+            print(f"a run the kills broke: {error!r}")
     sending.join()
     killer.join()
     assert sorted(killed) == sorted(KILLED)
