@@ -68,8 +68,10 @@ test: setup lint ## everything CI runs: the suite on the single stack, then the 
 	$(MAKE) --no-print-directory test-cluster || status=$$?; \
 	exit $$status
 
+# Spark's RPC authenticated, as a deployment off the loopback must be: a secret of this run's own
 test-cluster: setup ## the cluster topology's tests on its own stack (3 Cassandra, 3 Kafka, Spark standalone)
 	@status=0; export JOBPULSE_TOPOLOGY=cluster; \
+	export JOBPULSE_SPARK_RPC_PASSWORD=$${JOBPULSE_SPARK_RPC_PASSWORD:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))')}; \
 	$(JOBPULSE) stack up && $(BIN)/pytest -m cluster $(CLUSTER_PYTEST_ARGS) || status=$$?; \
 	$(JOBPULSE) stack down; \
 	exit $$status

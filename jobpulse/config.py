@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,6 +152,12 @@ OPTIONS: dict[str, Option] = {
     "spark_worker_memory": Option(
         "JOBPULSE_SPARK_WORKER_MEMORY", "1g", "memory of each standalone worker (its executor's heap)"
     ),
+    "spark_rpc_password": Option(
+        "JOBPULSE_SPARK_RPC_PASSWORD",
+        "",
+        "shared secret of Spark's RPC (spark.authenticate) between drivers, master, workers and executors "
+        "(empty: none, for a cluster on the loopback)",
+    ),
 }
 
 
@@ -208,6 +215,7 @@ class Settings:
     spark_driver_host: str
     spark_workers: int
     spark_worker_memory: str
+    spark_rpc_password: str
 
     @property
     def spark_standalone(self) -> bool:
@@ -255,13 +263,24 @@ def refuse_default_secrets(settings: Settings) -> None:
         settings.mysql_host,
         settings.spark_thrift_host,
     ]
+    remote_master = settings.spark_standalone and not _on_loopback(urlsplit(settings.spark_master).hostname or "")
+    if remote_master and (
+        not settings.spark_rpc_password or settings.spark_rpc_password.startswith(PLACEHOLDER_PREFIX)
+    ):
+        raise ValueError(
+            f"JOBPULSE_SPARK_MASTER {settings.spark_master} is not on this machine's loopback: set "
+            "JOBPULSE_SPARK_RPC_PASSWORD, the secret every Spark process of the cluster authenticates with"
+        )
     remote = sorted({host for host in hosts if not _on_loopback(host)})
     if not remote:
         return
+    # the admin password is only what `jobpulse stack up` gives the MariaDB it bootstraps on this machine
+    managed = SECRETS if _on_loopback(settings.mysql_host) else tuple(set(SECRETS) - {"mysql_admin_password"})
     weak = [
         OPTIONS[name].env
         for name in SECRETS
-        if getattr(settings, name) == OPTIONS[name].default or getattr(settings, name).startswith(PLACEHOLDER_PREFIX)
+        if name in managed
+        and (getattr(settings, name) == OPTIONS[name].default or getattr(settings, name).startswith(PLACEHOLDER_PREFIX))
     ]
     if weak:
         raise ValueError(

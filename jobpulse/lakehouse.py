@@ -113,8 +113,17 @@ def spark_conf(settings: Settings) -> dict[str, str]:
 def _standalone_conf(settings: Settings) -> dict[str, str]:
     """Executors on a standalone cluster's workers: 1 core each, with the heap a worker offers. With no
     ``spark.cores.max``, the Thrift server (the pipeline's one long-running application) takes every core the
-    workers offer, and a worker that joins later (or comes back) gets an executor of it at once."""
-    return {"spark.executor.cores": "1", "spark.executor.memory": settings.spark_worker_memory}
+    workers offer, and a worker that joins later (or comes back) gets an executor of it at once. Off the loopback,
+    every process of the cluster proves it holds the shared secret (the daemons read it from the same
+    spark-defaults.conf; workers hand it to the executors they start), and the UIs offer no kill links."""
+    conf = {
+        "spark.executor.cores": "1",
+        "spark.executor.memory": settings.spark_worker_memory,
+        "spark.ui.killEnabled": "false",
+    }
+    if settings.spark_rpc_password:
+        conf |= {"spark.authenticate": "true", "spark.authenticate.secret": settings.spark_rpc_password}
+    return conf
 
 
 def conf_dir(settings: Settings) -> Path:

@@ -85,3 +85,23 @@ def test_real_passwords_are_accepted_off_the_loopback():
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1"])
 def test_the_local_defaults_are_fine_on_the_loopback(host: str):
     assert load_settings({"JOBPULSE_CASSANDRA_HOSTS": host}).mysql_password == OPTIONS["mysql_password"].default
+
+
+def test_a_standalone_master_off_the_loopback_needs_the_spark_rpc_password():
+    real = {f"JOBPULSE_{name.upper()}": f"s3cret-{name}" for name in SECRETS}
+    remote_master = {**real, "JOBPULSE_SPARK_MASTER": "spark://spark-master:7077"}
+    for password in ("", "change-me-spark"):
+        with pytest.raises(ValueError, match="set JOBPULSE_SPARK_RPC_PASSWORD"):
+            load_settings({**remote_master, "JOBPULSE_SPARK_RPC_PASSWORD": password})
+    assert load_settings({**remote_master, "JOBPULSE_SPARK_RPC_PASSWORD": "s3cret-spark"}).spark_standalone
+    # on the loopback (the local cluster topology) Spark's RPC may go without it
+    assert load_settings({"JOBPULSE_TOPOLOGY": "cluster"}).spark_rpc_password == ""
+
+
+def test_a_mysql_off_this_machine_needs_no_admin_password_of_ours():
+    """The admin password is for the MariaDB `jobpulse stack up` bootstraps; a deployment's MySQL has its own root
+    (compose's is only on its container's socket) and its containers never hold that password."""
+    real = {f"JOBPULSE_{name.upper()}": f"s3cret-{name}" for name in SECRETS if name != "mysql_admin_password"}
+    assert load_settings({**real, "JOBPULSE_MYSQL_HOST": "mysql"}).mysql_host == "mysql"
+    with pytest.raises(ValueError, match="JOBPULSE_MYSQL_ADMIN_PASSWORD"):
+        load_settings({**real, "JOBPULSE_CASSANDRA_HOSTS": "cassandra"})

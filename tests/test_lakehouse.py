@@ -29,3 +29,14 @@ def test_the_raw_log_is_read_at_the_consistency_it_is_written_at():
     assert spark_conf(settings)["spark.cassandra.input.consistency.level"] == "LOCAL_QUORUM"
     profile = cassandra_cluster(settings).profile_manager.profiles[EXEC_PROFILE_DEFAULT]
     assert profile.consistency_level == ConsistencyLevel.LOCAL_QUORUM
+
+
+def test_a_standalone_cluster_authenticates_its_rpc_when_given_a_secret():
+    from jobpulse.lakehouse import spark_conf
+
+    assert "spark.authenticate" not in spark_conf(load_settings({"JOBPULSE_TOPOLOGY": "cluster"}))
+    secured = spark_conf(load_settings({"JOBPULSE_TOPOLOGY": "cluster", "JOBPULSE_SPARK_RPC_PASSWORD": "s3cret"}))
+    assert (secured["spark.authenticate"], secured["spark.authenticate.secret"]) == ("true", "s3cret")
+    assert secured["spark.ui.killEnabled"] == "false"
+    # local[2] has no RPC between machines to guard
+    assert "spark.authenticate" not in spark_conf(load_settings({"JOBPULSE_SPARK_RPC_PASSWORD": "s3cret"}))

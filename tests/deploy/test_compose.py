@@ -1,5 +1,7 @@
-"""docker/docker-compose.yml cannot run here (no Docker engine), so it is validated: Debian's docker-compose
-resolves it, and its content is checked against the versions and contracts of the local stack."""
+"""The compose deployments cannot run here (no Docker engine), so they are validated: Debian's docker-compose
+resolves docker/docker-compose.yml alone (one of each service) and with docker/docker-compose.cluster.yml laid
+over it (the cluster topology), and their content is checked against the versions and contracts of the local
+stack."""
 
 from __future__ import annotations
 
@@ -15,23 +17,36 @@ from jobpulse.config import PROJECT_ROOT
 
 DOCKER = PROJECT_ROOT / "docker"
 COMPOSE = DOCKER / "docker-compose.yml"
+CLUSTER = DOCKER / "docker-compose.cluster.yml"
+DEPLOYMENTS = {"single": [COMPOSE], "cluster": [COMPOSE, CLUSTER]}
 
 pytestmark = pytest.mark.skipif(shutil.which("docker-compose") is None, reason="make setup installs docker-compose")
 
 
-def compose_config(compose_file: Path) -> subprocess.CompletedProcess[str]:
+def compose_config(*compose_files: Path) -> subprocess.CompletedProcess[str]:
+    files = [argument for path in compose_files for argument in ("-f", str(path))]
     return subprocess.run(
-        ["docker-compose", "-f", str(compose_file), "--env-file", str(DOCKER / ".env.example"), "config"],
+        ["docker-compose", *files, "--env-file", str(DOCKER / ".env.example"), "config"],
         capture_output=True,
         text=True,
     )
 
 
-@pytest.fixture(scope="module")
-def resolved() -> dict:
-    result = compose_config(COMPOSE)
+def resolve(deployment: str) -> dict:
+    result = compose_config(*DEPLOYMENTS[deployment])
     assert result.returncode == 0, result.stderr
+    assert "variable is not set" not in result.stderr, result.stderr  # every variable is in .env.example
     return yaml.safe_load(result.stdout)
+
+
+@pytest.fixture(scope="module", params=list(DEPLOYMENTS))
+def resolved(request: pytest.FixtureRequest) -> dict:
+    return resolve(request.param)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> dict:
+    return resolve("cluster")
 
 
 def maven_version(bundle: str, artifact: str) -> str:
@@ -101,9 +116,11 @@ def test_grafana_mounts_the_provisioning_and_dashboards(resolved: dict):
     assert targets["/var/lib/grafana/dashboards"] == PROJECT_ROOT / "grafana" / "dashboards"
 
 
-def test_no_secret_is_written_into_the_compose_file():
-    text = COMPOSE.read_text()
-    assert not re.search(r"(?i)password:\s*(?!\$\{)\S", text), "passwords must come from the env file"
+@pytest.mark.parametrize("path", sorted(DOCKER.glob("*.yml")), ids=lambda path: path.name)
+def test_no_secret_is_written_into_the_compose_files(path: Path):
+    text = path.read_text()
+    assert not re.search(r"(?i)(password|secret):\s*(?!\$\{)\S", text), "secrets must come from the env file"
+    assert not re.search(r"redis://:(?!\$\{)", text)
 
 
 def test_grafana_provisioning_resolves_in_the_compose_deployment(resolved: dict):
@@ -156,7 +173,8 @@ def test_the_read_only_sessions_are_limited_as_on_the_local_stack(resolved: dict
 def test_cassandra_authenticates_as_the_local_stack_does(resolved: dict):
     from jobpulse.stack.cassandra import AUTH_FLAGS
 
-    assert resolved["services"]["cassandra"]["environment"]["JVM_EXTRA_OPTS"].split() == AUTH_FLAGS
+    nodes = [service for service in resolved["services"].values() if service["image"].startswith("cassandra:")]
+    assert nodes and all(node["environment"]["JVM_EXTRA_OPTS"].split() == AUTH_FLAGS for node in nodes)
     assert "jobpulse stack accounts cassandra" in " ".join(resolved["services"]["airflow-init"]["command"])
 
 
@@ -205,3 +223,133 @@ def test_the_kafka_start_script_refuses_placeholders_and_jaas_breaking_passwords
     env = {"KAFKA_CLUSTER_ID": "x", "JOBPULSE_KAFKA_USER": "jobpulse", "JOBPULSE_KAFKA_PASSWORD": password}
     result = subprocess.run(["bash", str(DOCKER / "kafka" / "start.sh")], env=env, capture_output=True, text=True)
     assert result.returncode == 1 and "JOBPULSE_KAFKA_PASSWORD" in result.stderr
+
+
+def kafka_properties(service: dict) -> dict[str, str]:
+    """The server.properties docker/kafka/start.sh renders for a Kafka service of a resolved compose file."""
+    env = {
+        **service["environment"],
+        "JOBPULSE_KAFKA_PASSWORD": "s3cret",  # the example's placeholder is refused
+        "KAFKA_PROPERTIES_TEMPLATE": str(PROJECT_ROOT / "jobpulse" / "stack" / "templates" / "kafka.properties"),
+    }
+    result = subprocess.run(
+        ["bash", str(DOCKER / "kafka" / "start.sh"), "--print"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert not re.search(r"\$[a-z_]+", result.stdout), "a placeholder of the template is left"
+    return dict(line.split("=", 1) for line in result.stdout.splitlines() if line and not line.startswith("#"))
+
+
+def test_the_single_kafka_is_one_broker_whose_controller_listens_on_its_loopback():
+    properties = kafka_properties(resolve("single")["services"]["kafka"])
+    assert properties["node.id"] == "1" and properties["controller.quorum.voters"] == "1@127.0.0.1:9093"
+    assert "CONTROLLER://127.0.0.1:9093" in properties["listeners"]
+    assert properties["default.replication.factor"] == "1"
+
+
+# -- the cluster file: the local cluster topology's shape ---------------------------------------------------------
+def services_of(resolved: dict, image: str) -> list[str]:
+    return sorted(name for name, service in resolved["services"].items() if service["image"].startswith(image))
+
+
+def jobpulse_settings(service: dict):
+    """The settings a JobPulse container loads from its environment (placeholders replaced by real secrets)."""
+    from jobpulse.config import load_settings
+
+    real = {key: "s3cret" if value.startswith("change-me") else value for key, value in service["environment"].items()}
+    return load_settings(real)
+
+
+def test_the_cluster_has_three_cassandra_nodes_in_one_datacenter_joining_in_turn(cluster: dict):
+    nodes = services_of(cluster, "cassandra:")
+    assert nodes == ["cassandra", "cassandra-2", "cassandra-3"]
+    services = cluster["services"]
+    for node in nodes:
+        environment = services[node]["environment"]
+        assert (environment["CASSANDRA_SEEDS"], environment["CASSANDRA_DC"]) == ("cassandra", "datacenter1")
+        assert environment["CASSANDRA_ENDPOINT_SNITCH"] == "GossipingPropertyFileSnitch"
+    # two nodes may not bootstrap at once: each waits for the one before it
+    assert list(services["cassandra-2"]["depends_on"]) == ["cassandra"]
+    assert list(services["cassandra-3"]["depends_on"]) == ["cassandra-2"]
+    data = {source for node in nodes for kind, source, _ in mounts(services[node]) if kind == "volume"}
+    assert len(data) == 3, "each node has its own data volume"
+
+
+def test_the_cluster_has_three_kafka_brokers_that_are_the_controller_quorum(cluster: dict):
+    brokers = services_of(cluster, "apache/kafka:")
+    assert brokers == ["kafka", "kafka-2", "kafka-3"]
+    properties = {broker: kafka_properties(cluster["services"][broker]) for broker in brokers}
+    node_ids = {broker: properties[broker]["node.id"] for broker in brokers}
+    assert sorted(node_ids.values()) == ["1", "2", "3"]
+    voters = {f"{node_ids[broker]}@{broker}:9093" for broker in brokers}
+    for broker, config in properties.items():
+        assert set(config["controller.quorum.voters"].split(",")) == voters
+        assert config["advertised.listeners"] == f"SASL_PLAINTEXT://{broker}:9092"
+        # the controllers listen on the compose network, so they authenticate too
+        assert "CONTROLLER://0.0.0.0:9093" in config["listeners"]
+        assert "CONTROLLER:SASL_PLAINTEXT" in config["listener.security.protocol.map"].split(",")
+        assert config["sasl.mechanism.controller.protocol"] == "PLAIN"
+        assert (config["default.replication.factor"], config["min.insync.replicas"]) == ("3", "2")
+        assert config["offsets.topic.replication.factor"] == "3"
+    data = {source for broker in brokers for kind, source, _ in mounts(cluster["services"][broker]) if kind == "volume"}
+    assert len(data) == 3, "each broker has its own data volume"
+
+
+def test_every_jobpulse_container_works_on_the_whole_cluster(cluster: dict):
+    jobpulse = [name for name, service in cluster["services"].items() if service["image"].startswith("jobpulse:")]
+    assert {"spark-thrift", "spark-master", "spark-worker", "airflow-worker", "collector"} <= set(jobpulse)
+    for name in jobpulse:
+        settings = jobpulse_settings(cluster["services"][name])
+        assert list(settings.cassandra_hosts) == services_of(cluster, "cassandra:"), name
+        assert [host for host, _ in settings.kafka_brokers] == services_of(cluster, "apache/kafka:"), name
+        assert (settings.cassandra_replication_factor, settings.kafka_replication_factor) == (3, 3), name
+        assert (settings.kafka_min_insync_replicas, settings.cassandra_consistency) == (2, "LOCAL_QUORUM"), name
+        assert settings.spark_master == "spark://spark-master:7077", name
+        assert settings.spark_rpc_password, f"{name}: Spark's RPC is not authenticated"
+    secrets = {cluster["services"][name]["environment"]["JOBPULSE_SPARK_RPC_PASSWORD"] for name in jobpulse}
+    assert len(secrets) == 1, "one shared secret for every Spark process"
+
+
+def test_spark_runs_a_master_and_workers_that_scale(cluster: dict):
+    services = cluster["services"]
+    assert services["spark-master"]["command"] == ["jobpulse", "stack", "serve", "spark-master"]
+    worker = services["spark-worker"]
+    assert "jobpulse stack serve spark-worker-1" in worker["command"][-1]
+    # `--scale spark-worker=N` needs a service with no fixed name, hostname or published port
+    assert not {"container_name", "hostname", "ports"} & set(worker)
+    assert list(worker["depends_on"]) == ["spark-master"] and "spark-master" in services["spark-thrift"]["depends_on"]
+    # executors write the lakehouse's files where the Thrift server reads them
+    lakehouse = ("volume", "lakehouse", "/var/lib/jobpulse/lakehouse")
+    assert lakehouse in mounts(worker) and lakehouse in mounts(services["spark-thrift"])
+    # drivers and workers are reached at their own address: a name, or the container's address when it scales
+    assert services["spark-thrift"]["environment"]["JOBPULSE_SPARK_DRIVER_HOST"] == "spark-thrift"
+    for scaled in ("spark-worker", "airflow-worker"):
+        assert "JOBPULSE_SPARK_DRIVER_HOST=$$(hostname -i" in services[scaled]["command"][-1], scaled
+
+
+def test_airflow_runs_the_celery_executor_on_a_redis_with_a_password(cluster: dict):
+    services = cluster["services"]
+    airflow = [name for name in services if name.startswith("airflow-") and name != "airflow-db"]
+    assert "airflow-worker" in airflow
+    redis_password = services["redis"]["environment"]["REDIS_PASSWORD"]
+    assert redis_password and "--requirepass" in " ".join(services["redis"]["command"])
+    for name in airflow:
+        environment = services[name]["environment"]
+        assert environment["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert environment["AIRFLOW__CELERY__BROKER_URL"] == f"redis://:{redis_password}@redis:6379/0", name
+    worker = services["airflow-worker"]
+    assert "airflow celery worker" in worker["command"][-1]
+    assert not {"container_name", "hostname", "ports"} & set(worker)
+    assert "inspect ping" in worker["healthcheck"]["test"][-1]
+
+
+def test_the_images_extra_packages_resolve_against_the_lock():
+    """The image installs docker/requirements-compose.txt within constraints.txt (the Celery executor's packages)."""
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet",
+         "-r", str(DOCKER / "requirements-compose.txt"), "-c", str(PROJECT_ROOT / "constraints.txt")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
