@@ -1,4 +1,4 @@
-"""The raw tracking event and what the collector accepts (`../shared/spec/events.md`).
+"""The raw tracking event and what the collector accepts (`docs/events.md`).
 
 ``parse_event`` turns one Kafka message into an :class:`Event` or raises :class:`Rejected` with a
 machine-readable reason, and never raises anything else: whatever bytes arrive, the collector can store or

@@ -25,7 +25,8 @@ LANDING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ingested_at", "timestamp"),
 )
 
-# The spec's rule for `ts` (cleaning rule 3), as dbt's jobpulse__ts_is_valid / jobpulse__event_date apply it.
+# The rule for `ts` (docs/metrics.md, cleaning rule 3), as dbt's jobpulse__ts_is_valid and jobpulse__event_date
+# apply it.
 TS_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]+)?$"
 
 

@@ -1,4 +1,4 @@
-"""Every accept and reject rule of the event contract (`../shared/spec/events.md`)."""
+"""Every accept and reject rule of the event contract (`docs/events.md`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""A from-scratch recomputation of the `events` mart from raw events, written from ../shared/spec/metrics.md
-alone (none of the pipeline's code), to check the pipeline's output against."""
+"""A from-scratch recomputation of the `events` mart from raw events, written from docs/metrics.md alone
+(none of the pipeline's code), to check the pipeline's output against."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The whole pipeline (`jobpulse run`) against the real stack, on small fixtures whose expected `events` rows
-are written out by hand from ../shared/spec/metrics.md.
+are written out by hand from docs/metrics.md.
 
 Runs in a namespace of its own (Kafka topic, Cassandra keyspace, lakehouse databases, MySQL database), with the
 test process, the ingest's JVM and the Spark SQL session of dbt all in time zones other than UTC: the hours

@@ -1,9 +1,9 @@
 {#-
-    The calendar date and hour written in `ts` (spec, cleaning rule 3): read from the text itself,
-    so neither the machine's, the JVM's nor the Spark session's time zone can shift them. Accepted:
-    `YYYY-MM-DD HH:MM:SS` with a space or a `T`, optional fractional seconds, surrounding spaces;
-    anything else (or an impossible date such as 2026-02-30) gives null, and the event is not
-    counted.
+    The calendar date and hour written in `ts` (docs/metrics.md, cleaning rule 3): read from the
+    text itself, so neither the machine's, the JVM's nor the Spark session's time zone can shift
+    them. Accepted: `YYYY-MM-DD HH:MM:SS` with a space or a `T`, optional fractional seconds,
+    surrounding spaces; anything else (or an impossible date such as 2026-02-30) gives null, and
+    the event is not counted.
 -#}
 
 {% macro jobpulse__ts_is_valid(column) -%}

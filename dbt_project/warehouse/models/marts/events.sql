@@ -20,7 +20,7 @@
     )
 }}
 {#-
-    The job-performance mart (../shared/spec/metrics.md), exactly its 15 columns. An incremental run
+    The job-performance mart (docs/metrics.md), exactly its 15 columns. An incremental run
     looks at the fact rows copied since the mart was last written and upserts (delete + insert on
     the grain, in one transaction) only those whose values differ from the mart's, so
     `latest_update_time` moves only when a row changes and a run with nothing new writes nothing. A
