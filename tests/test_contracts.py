@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from ingest.events import Reason
+from jobpulse.config import PROJECT_ROOT as ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DOC = ROOT / "docs" / "events.md"
 METRICS_DOC = ROOT / "docs" / "metrics.md"
 # The mart's columns as dbt declares them; the contract macro holds the model's query to them at every build.
