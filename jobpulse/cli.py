@@ -11,8 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from jobpulse.config import OPTIONS, PROJECT_ROOT, TOPOLOGIES, load_settings, setting_text
-
-EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: a service the command needs failed past its retries
+from jobpulse.errors import EX_UNAVAILABLE
 
 
 def _setup(args: argparse.Namespace) -> int:
@@ -155,7 +154,7 @@ def _collect(args: argparse.Namespace) -> int:
         logging.getLogger("jobpulse.collector").error(
             "collector stopped: %s. Its batch is not committed: the next start consumes it again.", error
         )
-        return EXIT_UNAVAILABLE
+        return EX_UNAVAILABLE  # a service the command needs failed past its retries
     print(counters.line())
     return 0
 
