@@ -10,9 +10,8 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-from jobpulse.config import OPTIONS, TOPOLOGIES, load_settings, setting_text
-
-EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: a service the command needs failed past its retries
+from jobpulse.config import OPTIONS, PROJECT_ROOT, TOPOLOGIES, load_settings, setting_text
+from jobpulse.errors import EX_UNAVAILABLE
 
 
 def _setup(args: argparse.Namespace) -> int:
@@ -155,7 +154,7 @@ def _collect(args: argparse.Namespace) -> int:
         logging.getLogger("jobpulse.collector").error(
             "collector stopped: %s. Its batch is not committed: the next start consumes it again.", error
         )
-        return EXIT_UNAVAILABLE
+        return EX_UNAVAILABLE  # a service the command needs failed past its retries
     print(counters.line())
     return 0
 
@@ -296,8 +295,27 @@ def _timestamp(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not a timestamp: {text!r} (use YYYY-MM-DD[THH:MM:SS])") from None
 
 
+def version() -> str:
+    """The installed package's version; from a source tree that is not installed, its pyproject.toml's."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("jobpulse")
+    except metadata.PackageNotFoundError:
+        import tomllib
+
+        try:
+            return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["version"]
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jobpulse", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of a failure instead of what to do about it"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     setup_parser = commands.add_parser("setup", help="fetch JVM artifacts, install MariaDB; idempotent")
@@ -404,17 +422,28 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.reconfigure(line_buffering=True)  # progress lines interleave correctly with errors
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("jobpulse").setLevel(logging.INFO)
-    logging.getLogger("cassandra").setLevel(logging.ERROR)  # failures reach us as exceptions
+    for driver in ("cassandra", "thrift"):  # their failures reach us as exceptions; their own logs with --debug
+        logging.getLogger(driver).setLevel(logging.ERROR if args.debug else logging.CRITICAL)
     from ingest.spark.ingest_job import ResyncNeeded
     from jobpulse.dbt import DbtFailure
+    from jobpulse.errors import OperatorError, translate
     from jobpulse.migrations import MigrationError
     from jobpulse.stack.process import ServiceError
 
     try:
         return args.run(args)
-    except (ServiceError, MigrationError, DbtFailure, ResyncNeeded, ValueError) as error:
+    except (OperatorError, ServiceError, MigrationError, DbtFailure, ResyncNeeded, ValueError) as error:
+        if args.debug:
+            raise
         print(f"jobpulse {args.command}: {error}", file=sys.stderr)
-        return 1
+        return error.exit_code if isinstance(error, OperatorError) else 1
+    except Exception as error:
+        # a stopped stack or a wrong password, as the driver raised it: say what to do, not where it happened
+        known = None if args.debug else translate(error, load_settings())
+        if known is None:
+            raise
+        print(f"jobpulse {args.command}: {known}", file=sys.stderr)
+        return known.exit_code
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from jobpulse.config import PROJECT_ROOT, Settings, environment
+from jobpulse.errors import SetupMissing
 
 DBT_PROJECTS = PROJECT_ROOT / "dbt_project"
 LAKEHOUSE, WAREHOUSE = "lakehouse", "warehouse"
@@ -113,7 +114,7 @@ def _in_process(settings: Settings, arguments: list[str]) -> object:
 
 def _in_subprocess(settings: Settings, dbt_executable: Path, arguments: list[str]) -> None:
     if not dbt_executable.exists():
-        raise DbtFailure(f"{dbt_executable} does not exist: `make setup` builds the warehouse project's virtualenv")
+        raise SetupMissing(f"the warehouse project's dbt ({dbt_executable}) does not exist")
     completed = subprocess.run(
         [str(dbt_executable), *arguments],
         env={**os.environ, **environment(settings)},

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jobpulse.config import Settings
+from jobpulse.errors import SetupMissing
 from jobpulse.stack import artifacts
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def spark_home() -> Path:
     """pyspark's installation, which is a complete Spark distribution (bin/, jars/) minus sbin/."""
     spec = importlib.util.find_spec("pyspark")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("pyspark is not installed: run `make setup`")
+        raise SetupMissing("pyspark is not installed")
     return Path(next(iter(spec.submodule_search_locations)))
 
 

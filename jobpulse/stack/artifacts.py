@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from jobpulse.config import Settings
+from jobpulse.errors import SetupMissing
 from jobpulse.stack.process import ServiceError
 
 BUNDLES = ("cassandra", "kafka", "spark")
@@ -67,7 +68,7 @@ def fetch(settings: Settings, bundle: str) -> bool:
 def classpath(settings: Settings, bundle: str) -> list[Path]:
     """The jars of a fetched bundle, sorted for a stable classpath."""
     if not is_fetched(settings, bundle):
-        raise ServiceError(f"the {bundle} jars are not fetched yet: run `make setup`")
+        raise SetupMissing(f"the {bundle} jars are not fetched into {bundle_dir(settings, bundle)}")
     return sorted(bundle_dir(settings, bundle).glob("*.jar"))
 
 
