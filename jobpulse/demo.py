@@ -11,8 +11,10 @@ import os
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from jobpulse.config import PROJECT_ROOT, Settings
 from jobpulse.stack.process import ManagedProcess, ServiceError, wait_until
@@ -143,6 +145,27 @@ def _password_file(settings: Settings) -> Path:
     return airflow_home(settings) / "simple_auth_manager_passwords.json.generated"
 
 
+def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """``rows`` under their column names, as aligned plain-text lines: a column of numbers aligned right (so their
+    digits line up), any other column left; NULL for None, every other value as its text (``str``)."""
+    cells = [["NULL" if value is None else str(value) for value in row] for row in rows]
+    numeric = [
+        all(isinstance(row[index], int | float | Decimal) for row in rows if row[index] is not None)
+        for index in range(len(columns))
+    ]
+    widths = [
+        max(len(text) for text in (column, *(row[index] for row in cells))) for index, column in enumerate(columns)
+    ]
+
+    def line(texts: Sequence[str]) -> str:
+        return "  ".join(
+            text.rjust(width) if right else text.ljust(width)
+            for text, width, right in zip(texts, widths, numeric, strict=True)
+        ).rstrip()
+
+    return [line(columns), line(["-" * width for width in widths]), *(line(row) for row in cells)]
+
+
 def wait_for_rows(settings: Settings, timeout: float, say: Callable[[str], None] = print) -> None:
     """Wait until `events` has rows, then show a few of them."""
     from jobpulse.clients import mysql_connect
@@ -157,14 +180,15 @@ def wait_for_rows(settings: Settings, timeout: float, say: Callable[[str], None]
                 "latest_update_time FROM events ORDER BY latest_update_time DESC, clicks DESC LIMIT 5"
             )
             rows = cursor.fetchall()
+            columns = [column[0] for column in cursor.description]
         except Exception:  # the table appears with the first successful run
             rows = []
         finally:
             connection.close()
         if rows:
             say("latest rows of data_warehouse.events:")
-            for row in rows:
-                say("  " + json.dumps([str(value) for value in row]))
+            for line in text_table(columns, rows):
+                say("  " + line)
             return
         time.sleep(10)
     say(f"no rows in events after {timeout:.0f}s yet: see the Airflow UI and .stack/logs/airflow.log")

@@ -119,25 +119,45 @@ def _on_right_axis(panel: dict[str, Any], column: str) -> bool:
     )
 
 
+def duration(seconds: float) -> str:
+    """A duration as a person says it, in its two largest units: "40 s", "2 min 5 s", "3 h 12 min", "2 d 4 h" (a
+    unit of zero left out, the rest dropped, not rounded: an age never reads older than it is)."""
+    sign, rest = ("-" if seconds < 0 else ""), round(abs(seconds))
+    amounts = []
+    for name, size in (("d", 86_400), ("h", 3_600), ("min", 60), ("s", 1)):
+        amount, rest = divmod(rest, size)
+        amounts.append((amount, name))
+    largest = next((index for index, (amount, _) in enumerate(amounts) if amount), len(amounts) - 1)
+    shown = [f"{amount} {name}" for amount, name in amounts[largest : largest + 2] if amount]
+    return sign + (" ".join(shown) if shown else "0 s")
+
+
 def _format(value: Any, unit: str | None) -> str:
     if value is None or value != value:  # NULL or NaN
         return "-"
     if unit == "percentunit":
         return f"{value:.1%}"
     if unit == "s":
-        return str(timedelta(seconds=round(value)))
+        return duration(value)
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.2f}"
     return f"{value:,.0f}"
 
 
-def _stat_line(data: PanelData) -> str:
+def _label(column: str, unit: str | None) -> str:
+    """A field's name as a person reads it: words, not snake case, and no unit the value already shows."""
+    return (column.removesuffix("_seconds") if unit == "s" else column).replace("_", " ")
+
+
+def stat_line(data: PanelData) -> str:
+    """A stat panel as one header line: its title, then each field's label and value ("Newest event hour, age —
+    freshness: 2 min 5 s")."""
     row = data.frame.iloc[0] if len(data.frame) else None
-    values = ", ".join(
-        f"{column.replace('_', ' ')} {_format(None if row is None else row[column], _unit(data.panel, column))}"
-        for column in data.frame.columns
-    )
-    return f"{data.panel['title']}: {values}"
+    fields = []
+    for column in data.frame.columns:
+        unit = _unit(data.panel, column)
+        fields.append(f"{_label(column, unit)}: {_format(None if row is None else row[column], unit)}")
+    return f"{data.panel['title']} — {', '.join(fields)}"
 
 
 def _draw_timeseries(axes: Axes, data: PanelData) -> None:
@@ -195,7 +215,7 @@ def render(name: str, frames: dict[str, PanelData], time_range: dashboards.TimeR
     header_inches = 0.22 * (len(stats) + 1) + 0.2
     figure, grid = plt.subplots(rows, 2, figsize=(16, header_inches + 4 * rows), squeeze=False)
     lines = [f"{board['title']}, {time_range.start:%Y-%m-%d %H:%M} to {time_range.end:%Y-%m-%d %H:%M} UTC"]
-    figure.text(0.01, 1 - 0.1 / figure.get_figheight(), "\n".join(lines + [_stat_line(data) for data in stats]),
+    figure.text(0.01, 1 - 0.1 / figure.get_figheight(), "\n".join(lines + [stat_line(data) for data in stats]),
                 va="top", fontsize=10, linespacing=1.5)  # fmt: skip
     for axes, data in zip(grid.flat, charts, strict=False):
         axes.set_title(data.panel["title"], fontsize=10)

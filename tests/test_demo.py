@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from jobpulse import demo
@@ -26,3 +28,16 @@ def test_airflow_gets_the_connections_and_both_dbt_docs_sites(settings: Settings
         LAKEHOUSE: str(target_path(LAKEHOUSE)),
         WAREHOUSE: str(target_path(WAREHOUSE)),
     }
+
+
+def test_rows_show_as_a_table_under_their_column_names():
+    rows = [
+        (7, date(2026, 11, 20), Decimal("12.50"), None, datetime(2026, 11, 20, 7, 30, 5)),
+        (1234, date(2026, 11, 19), Decimal("0.75"), 3, datetime(2026, 11, 19, 23, 0)),
+    ]
+    assert demo.text_table(["job_id", "dates", "spend_hour", "company_id", "latest_update_time"], rows) == [
+        "job_id  dates       spend_hour  company_id  latest_update_time",
+        "------  ----------  ----------  ----------  -------------------",
+        "     7  2026-11-20       12.50        NULL  2026-11-20 07:30:05",
+        "  1234  2026-11-19        0.75           3  2026-11-19 23:00:00",
+    ]

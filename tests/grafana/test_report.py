@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
-from jobpulse import cli, report
+from jobpulse import cli, dashboards, report
 from jobpulse.config import Settings
 from tests.grafana.conftest import FIRST_RUN, FULL_RANGE, ORACLE, SECOND_RUN, hour_of, oracle_hours, oracle_totals
 
@@ -57,3 +58,36 @@ def test_jobpulse_report_writes_a_png_per_dashboard(warehouse: Settings, tmp_pat
 
     assert cli.main(["report", "--out", str(tmp_path), "--from", "2026-11-21", "--to", "2026-11-20"]) == 1
     assert "ends before it starts" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0 s"),
+        (40, "40 s"),
+        (125, "2 min 5 s"),
+        (120, "2 min"),
+        (3_600 + 30, "1 h"),  # the third unit dropped, not rounded
+        (3 * 3_600 + 12 * 60 + 59, "3 h 12 min"),
+        (2 * 86_400 + 4 * 3_600 + 5, "2 d 4 h"),
+        (59.6, "1 min"),
+        (-90, "-1 min 30 s"),
+    ],
+)
+def test_a_duration_reads_in_its_two_largest_units(seconds: float, text: str):
+    assert report.duration(seconds) == text
+
+
+def test_the_header_shows_labels_and_durations_not_field_names():
+    board = dashboards.load("pipeline_health")
+
+    def line(title: str, **fields: Any) -> str:
+        return report.stat_line(report.PanelData(dashboards.panel(board, title), pd.DataFrame([fields])))
+
+    assert line("Newest event hour, age", freshness_seconds=125) == "Newest event hour, age — freshness: 2 min 5 s"
+    assert line("Last successful run, age", since_last_success_seconds=40) == (
+        "Last successful run, age — since last success: 40 s"
+    )
+    assert line("Runs in the time range", runs=12, dead_lettered=None) == (
+        "Runs in the time range — runs: 12, dead lettered: -"
+    )
