@@ -282,7 +282,7 @@ def _config(args: argparse.Namespace) -> int:
     settings = load_settings()
     for name, option in OPTIONS.items():
         value = getattr(settings, name)
-        shown = "********" if "PASSWORD" in option.env else setting_text(value)
+        shown = "********" if option.secret else setting_text(value)
         print(f"{option.env:<34} {shown!s:<28} {option.help}")
     return 0
 

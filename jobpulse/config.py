@@ -3,219 +3,224 @@
 Every setting is an environment variable with a documented local default (``jobpulse config`` prints the
 table, the README shows it). A ``.env`` file at the project root, when present, fills in variables that the
 environment does not set, so a developer can keep local overrides out of their shell profile.
+
+Each setting is declared once, as a field of :class:`Settings`: its type and range, its variable, its local
+default (and the cluster topology's, where that differs) and what it is for. ``OPTIONS``, the README's table,
+``jobpulse config`` and :func:`environment` all read that declaration.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic.dataclasses import dataclass as validated_dataclass
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-TOPOLOGIES = ("single", "cluster")
+Topology = Literal["single", "cluster"]
+TOPOLOGIES: tuple[str, ...] = get_args(Topology)
+Consistency = Literal["ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_QUORUM", "EACH_QUORUM", "LOCAL_ONE"]
+CONSISTENCY_LEVELS: tuple[str, ...] = get_args(Consistency)
 
 
-@dataclass(frozen=True)
-class Option:
-    """One setting: its environment variable, its local default and what it is for. A setting whose local
-    default differs in the cluster topology (``JOBPULSE_TOPOLOGY=cluster``) says so in ``cluster_default``."""
-
-    env: str
-    default: str
-    help: str
-    cluster_default: str | None = None
-
-    def default_for(self, topology: str) -> str:
-        return self.cluster_default if topology == "cluster" and self.cluster_default is not None else self.default
+def addresses(text: str) -> tuple[str, ...]:
+    """A comma-separated list of addresses, as a list setting (or an Airflow connection's host) holds them."""
+    return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
-# field name -> option. Paths left empty default to folders under the project root (see load_settings).
-OPTIONS: dict[str, Option] = {
-    "topology": Option(
+def _parsed_addresses(value: object) -> object:
+    return addresses(value) if isinstance(value, str) else value
+
+
+def _resolved_path(value: object) -> object:
+    return Path(value).resolve() if isinstance(value, str) else value
+
+
+def _memory_size(value: str) -> str:
+    # what both the JVM's -Xmx and Spark's memory settings read the same way: a bare number is bytes to one and
+    # MiB to the other
+    if not re.fullmatch(r"[1-9][0-9]*[kmgtKMGT]", value):
+        raise ValueError("must be a memory size, a number and k, m, g or t (512m, 2g)")
+    return value
+
+
+# The types of the settings: what their variables' text parses to, and the values that can work.
+Port = Annotated[int, Field(ge=1, le=65535)]
+Count = Annotated[int, Field(ge=1)]  # replicas, partitions, workers: at least one
+Seconds = Annotated[int, Field(ge=0)]
+MemorySize = Annotated[str, AfterValidator(_memory_size)]
+Addresses = Annotated[tuple[str, ...], BeforeValidator(_parsed_addresses), Field(min_length=1)]
+ResolvedPath = Annotated[Path, BeforeValidator(_resolved_path)]
+
+
+def setting(env: str, default: str, description: str, *, cluster: str | None = None, secret: bool = False) -> Any:
+    """A field of :class:`Settings`: its environment variable, the variable's local default (``cluster``: the
+    default in the cluster topology, where it differs) and what it is for. A ``secret`` never shows in a repr
+    and ``jobpulse config`` masks it. An empty path default is derived in :func:`load_settings`."""
+    return Field(
+        description=description,
+        repr=not secret,
+        json_schema_extra={"env": env, "default": default, "cluster_default": cluster, "secret": secret},
+    )
+
+
+@validated_dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Resolved configuration, validated. Build it with :func:`load_settings`, never by hand in production code
+    (``dataclasses.replace`` of one validates the values it changes)."""
+
+    topology: Topology = setting(
         "JOBPULSE_TOPOLOGY",
         "single",
         "`single`: one node of each service; `cluster`: 3 Cassandra nodes, 3 Kafka brokers, a Spark standalone "
         "master and workers (sets the defaults marked cluster)",
-    ),
-    "state_dir": Option(
+    )
+    state_dir: ResolvedPath = setting(
         "JOBPULSE_STATE_DIR",
         "",
         "data, logs and PID files of the local stack (default: .stack/; cluster: .stack-cluster/)",
-    ),
-    "cache_dir": Option("JOBPULSE_CACHE_DIR", "", "downloaded JVM artifacts (default: .cache/)"),
-    "java_home": Option("JOBPULSE_JAVA_HOME", "", "JDK 17 used by the stack (default: JAVA_HOME, else `java` on PATH)"),
-    "cassandra_hosts": Option(
+    )
+    cache_dir: ResolvedPath = setting("JOBPULSE_CACHE_DIR", "", "downloaded JVM artifacts (default: .cache/)")
+    java_home: str = setting(
+        "JOBPULSE_JAVA_HOME", "", "JDK 17 used by the stack (default: JAVA_HOME, else `java` on PATH)"
+    )
+    cassandra_hosts: Addresses = setting(
         "JOBPULSE_CASSANDRA_HOSTS",
         "127.0.0.1",
         "Cassandra contact points, comma-separated (the local stack runs a node on each)",
-        cluster_default="127.0.0.1,127.0.0.2,127.0.0.3",
-    ),
-    "cassandra_port": Option("JOBPULSE_CASSANDRA_PORT", "9042", "Cassandra CQL port"),
-    "cassandra_storage_port": Option("JOBPULSE_CASSANDRA_STORAGE_PORT", "7000", "Cassandra inter-node port"),
-    "cassandra_jmx_port": Option(
+        cluster="127.0.0.1,127.0.0.2,127.0.0.3",
+    )
+    cassandra_port: Port = setting("JOBPULSE_CASSANDRA_PORT", "9042", "Cassandra CQL port")
+    cassandra_storage_port: Port = setting("JOBPULSE_CASSANDRA_STORAGE_PORT", "7000", "Cassandra inter-node port")
+    cassandra_jmx_port: Port = setting(
         "JOBPULSE_CASSANDRA_JMX_PORT", "7199", "JMX port of the first local node (on 127.0.0.1; the next nodes +1)"
-    ),
-    "cassandra_datacenter": Option(
+    )
+    cassandra_datacenter: str = setting(
         "JOBPULSE_CASSANDRA_DATACENTER", "datacenter1", "Cassandra datacenter of the pipeline (its local DC)"
-    ),
-    "cassandra_consistency": Option(
+    )
+    cassandra_consistency: Consistency = setting(
         "JOBPULSE_CASSANDRA_CONSISTENCY",
         "LOCAL_QUORUM",
         "consistency level of the raw log's writes and reads (the change feed's too)",
-    ),
-    "cassandra_heap": Option("JOBPULSE_CASSANDRA_HEAP", "1G", "Cassandra JVM heap"),
-    "cassandra_user": Option("JOBPULSE_CASSANDRA_USER", "jobpulse", "Cassandra role of the pipeline"),
-    "cassandra_password": Option("JOBPULSE_CASSANDRA_PASSWORD", "cassandra-local", "Cassandra role's password"),
-    "cassandra_keyspace": Option("JOBPULSE_CASSANDRA_KEYSPACE", "datalake", "keyspace of the raw event log"),
-    "cassandra_replication_factor": Option(
+    )
+    cassandra_heap: MemorySize = setting("JOBPULSE_CASSANDRA_HEAP", "1G", "Cassandra JVM heap")
+    cassandra_user: str = setting("JOBPULSE_CASSANDRA_USER", "jobpulse", "Cassandra role of the pipeline")
+    cassandra_password: str = setting(
+        "JOBPULSE_CASSANDRA_PASSWORD", "cassandra-local", "Cassandra role's password", secret=True
+    )
+    cassandra_keyspace: str = setting("JOBPULSE_CASSANDRA_KEYSPACE", "datalake", "keyspace of the raw event log")
+    cassandra_replication_factor: Count = setting(
         "JOBPULSE_CASSANDRA_REPLICATION_FACTOR",
         "1",
         "replication factor of the keyspaces in the pipeline's datacenter (3 in production)",
-        cluster_default="3",
-    ),
-    "kafka_bootstrap_servers": Option(
+        cluster="3",
+    )
+    kafka_bootstrap_servers: Addresses = setting(
         "JOBPULSE_KAFKA_BOOTSTRAP_SERVERS",
         "127.0.0.1:9092",
         "Kafka brokers, comma-separated host:port (the local stack runs a broker on each)",
-        cluster_default="127.0.0.1:9092,127.0.0.2:9092,127.0.0.3:9092",
-    ),
-    "kafka_controller_port": Option(
+        cluster="127.0.0.1:9092,127.0.0.2:9092,127.0.0.3:9092",
+    )
+    kafka_controller_port: Port = setting(
         "JOBPULSE_KAFKA_CONTROLLER_PORT", "9093", "Kafka KRaft controller port (on each local broker's address)"
-    ),
-    "kafka_replication_factor": Option(
-        "JOBPULSE_KAFKA_REPLICATION_FACTOR", "1", "replication factor of the topics", cluster_default="3"
-    ),
-    "kafka_min_insync_replicas": Option(
+    )
+    kafka_replication_factor: Count = setting(
+        "JOBPULSE_KAFKA_REPLICATION_FACTOR", "1", "replication factor of the topics", cluster="3"
+    )
+    kafka_min_insync_replicas: Count = setting(
         "JOBPULSE_KAFKA_MIN_INSYNC_REPLICAS",
         "1",
         "replicas that must have a message before the broker acknowledges it (producers send with acks=all)",
-        cluster_default="2",
-    ),
-    "kafka_heap": Option("JOBPULSE_KAFKA_HEAP", "512M", "Kafka JVM heap"),
-    "kafka_user": Option("JOBPULSE_KAFKA_USER", "jobpulse", "Kafka SASL/SCRAM-SHA-512 user of the pipeline"),
-    "kafka_password": Option(
-        "JOBPULSE_KAFKA_PASSWORD", "kafka-local", "Kafka user's password (neither \" nor \\ : it is written into JAAS)"
-    ),
-    "kafka_topic": Option("JOBPULSE_KAFKA_TOPIC", "tracking", "topic of the tracking events"),
-    "kafka_dlq_topic": Option("JOBPULSE_KAFKA_DLQ_TOPIC", "tracking.dlq", "dead-letter topic of rejected messages"),
-    "kafka_partitions": Option("JOBPULSE_KAFKA_PARTITIONS", "6", "partitions of the tracking topic"),
-    "collector_group": Option("JOBPULSE_COLLECTOR_GROUP", "jobpulse-collector", "consumer group of the collector"),
-    "mysql_host": Option("JOBPULSE_MYSQL_HOST", "127.0.0.1", "MySQL/MariaDB address"),
-    "mysql_port": Option("JOBPULSE_MYSQL_PORT", "3306", "MySQL/MariaDB port"),
-    "mysql_database": Option("JOBPULSE_MYSQL_DATABASE", "data_warehouse", "serving database of the marts"),
-    "mysql_user": Option("JOBPULSE_MYSQL_USER", "jobpulse", "pipeline writer account"),
-    "mysql_password": Option("JOBPULSE_MYSQL_PASSWORD", "jobpulse-local", "pipeline writer password"),
-    "mysql_readonly_user": Option("JOBPULSE_MYSQL_READONLY_USER", "grafana", "read-only account (Grafana)"),
-    "mysql_readonly_password": Option("JOBPULSE_MYSQL_READONLY_PASSWORD", "grafana-local", "read-only password"),
-    "mysql_admin_password": Option(
-        "JOBPULSE_MYSQL_ADMIN_PASSWORD", "admin-local", "password given to MariaDB's root account at bootstrap"
-    ),
-    "metastore_database": Option("JOBPULSE_METASTORE_DATABASE", "metastore", "Hive metastore database"),
-    "metastore_user": Option("JOBPULSE_METASTORE_USER", "metastore", "Hive metastore account"),
-    "metastore_password": Option("JOBPULSE_METASTORE_PASSWORD", "metastore-local", "Hive metastore password"),
-    "lakehouse_database": Option("JOBPULSE_LAKEHOUSE_DATABASE", "datalake", "lakehouse database of the landed events"),
-    "ingest_safety_lag": Option(
+        cluster="2",
+    )
+    kafka_heap: MemorySize = setting("JOBPULSE_KAFKA_HEAP", "512M", "Kafka JVM heap")
+    kafka_user: str = setting("JOBPULSE_KAFKA_USER", "jobpulse", "Kafka SASL/SCRAM-SHA-512 user of the pipeline")
+    kafka_password: str = setting(
+        "JOBPULSE_KAFKA_PASSWORD",
+        "kafka-local",
+        "Kafka user's password (neither \" nor \\ : it is written into JAAS)",
+        secret=True,
+    )
+    kafka_topic: str = setting("JOBPULSE_KAFKA_TOPIC", "tracking", "topic of the tracking events")
+    kafka_dlq_topic: str = setting("JOBPULSE_KAFKA_DLQ_TOPIC", "tracking.dlq", "dead-letter topic of rejected messages")
+    kafka_partitions: Count = setting("JOBPULSE_KAFKA_PARTITIONS", "6", "partitions of the tracking topic")
+    collector_group: str = setting("JOBPULSE_COLLECTOR_GROUP", "jobpulse-collector", "consumer group of the collector")
+    mysql_host: str = setting("JOBPULSE_MYSQL_HOST", "127.0.0.1", "MySQL/MariaDB address")
+    mysql_port: Port = setting("JOBPULSE_MYSQL_PORT", "3306", "MySQL/MariaDB port")
+    mysql_database: str = setting("JOBPULSE_MYSQL_DATABASE", "data_warehouse", "serving database of the marts")
+    mysql_user: str = setting("JOBPULSE_MYSQL_USER", "jobpulse", "pipeline writer account")
+    mysql_password: str = setting("JOBPULSE_MYSQL_PASSWORD", "jobpulse-local", "pipeline writer password", secret=True)
+    mysql_readonly_user: str = setting("JOBPULSE_MYSQL_READONLY_USER", "grafana", "read-only account (Grafana)")
+    mysql_readonly_password: str = setting(
+        "JOBPULSE_MYSQL_READONLY_PASSWORD", "grafana-local", "read-only password", secret=True
+    )
+    mysql_admin_password: str = setting(
+        "JOBPULSE_MYSQL_ADMIN_PASSWORD",
+        "admin-local",
+        "password given to MariaDB's root account at bootstrap",
+        secret=True,
+    )
+    metastore_database: str = setting("JOBPULSE_METASTORE_DATABASE", "metastore", "Hive metastore database")
+    metastore_user: str = setting("JOBPULSE_METASTORE_USER", "metastore", "Hive metastore account")
+    metastore_password: str = setting(
+        "JOBPULSE_METASTORE_PASSWORD", "metastore-local", "Hive metastore password", secret=True
+    )
+    lakehouse_database: str = setting(
+        "JOBPULSE_LAKEHOUSE_DATABASE", "datalake", "lakehouse database of the landed events"
+    )
+    ingest_safety_lag: Seconds = setting(
         "JOBPULSE_INGEST_SAFETY_LAG", "20", "the longest an arrival waits before the ingest may capture it (seconds)"
-    ),
-    "dbt_lakehouse_schema": Option(
+    )
+    dbt_lakehouse_schema: str = setting(
         "JOBPULSE_DBT_LAKEHOUSE_SCHEMA", "lakehouse", "lakehouse database of the dbt models"
-    ),
-    "dbt_warehouse_executable": Option(
+    )
+    dbt_warehouse_executable: ResolvedPath = setting(
         "JOBPULSE_DBT_WAREHOUSE_EXECUTABLE",
         "",
         "dbt of the warehouse project, dbt-mysql 1.7 in a virtualenv of its own (default: .venv-warehouse/bin/dbt)",
-    ),
-    "task_retries": Option("JOBPULSE_TASK_RETRIES", "2", "retries of a failed Airflow task (with backoff)"),
-    "pipeline_idle_wait": Option(
+    )
+    task_retries: Annotated[int, Field(ge=0)] = setting(
+        "JOBPULSE_TASK_RETRIES", "2", "retries of a failed Airflow task (with backoff)"
+    )
+    pipeline_idle_wait: Seconds = setting(
         "JOBPULSE_PIPELINE_IDLE_WAIT", "300", "seconds a pipeline run waits for new data before it ends, skipped"
-    ),
-    "spark_thrift_host": Option("JOBPULSE_SPARK_THRIFT_HOST", "127.0.0.1", "Spark Thrift server address"),
-    "spark_thrift_port": Option("JOBPULSE_SPARK_THRIFT_PORT", "10000", "Spark Thrift server port"),
-    "spark_driver_memory": Option("JOBPULSE_SPARK_DRIVER_MEMORY", "2g", "driver memory of Spark processes"),
-    "spark_master": Option(
+    )
+    spark_thrift_host: str = setting("JOBPULSE_SPARK_THRIFT_HOST", "127.0.0.1", "Spark Thrift server address")
+    spark_thrift_port: Port = setting("JOBPULSE_SPARK_THRIFT_PORT", "10000", "Spark Thrift server port")
+    spark_driver_memory: MemorySize = setting("JOBPULSE_SPARK_DRIVER_MEMORY", "2g", "driver memory of Spark processes")
+    spark_master: str = setting(
         "JOBPULSE_SPARK_MASTER",
         "local[2]",
         "Spark master of the Thrift server and jobs (a spark:// URL runs their executors on a standalone cluster)",
-        cluster_default="spark://127.0.0.1:7077",
-    ),
-    "spark_driver_host": Option(
+        cluster="spark://127.0.0.1:7077",
+    )
+    spark_driver_host: str = setting(
         "JOBPULSE_SPARK_DRIVER_HOST", "127.0.0.1", "address of Spark drivers, which executors connect back to"
-    ),
-    "spark_workers": Option(
+    )
+    spark_workers: Count = setting(
         "JOBPULSE_SPARK_WORKERS", "2", "Spark standalone workers the local cluster runs, 1 core each"
-    ),
-    "spark_worker_memory": Option(
+    )
+    spark_worker_memory: MemorySize = setting(
         "JOBPULSE_SPARK_WORKER_MEMORY", "1g", "memory of each standalone worker (its executor's heap)"
-    ),
-    "spark_rpc_password": Option(
+    )
+    spark_rpc_password: str = setting(
         "JOBPULSE_SPARK_RPC_PASSWORD",
         "",
         "shared secret of Spark's RPC (spark.authenticate) between drivers, master, workers and executors "
         "(empty: none, for a cluster on the loopback)",
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Resolved configuration. Build it with :func:`load_settings`, never by hand in production code."""
-
-    topology: str
-    state_dir: Path
-    cache_dir: Path
-    java_home: str
-    cassandra_hosts: tuple[str, ...]
-    cassandra_port: int
-    cassandra_storage_port: int
-    cassandra_jmx_port: int
-    cassandra_datacenter: str
-    cassandra_consistency: str
-    cassandra_heap: str
-    cassandra_user: str
-    cassandra_password: str
-    cassandra_keyspace: str
-    cassandra_replication_factor: int
-    kafka_bootstrap_servers: tuple[str, ...]
-    kafka_controller_port: int
-    kafka_replication_factor: int
-    kafka_min_insync_replicas: int
-    kafka_heap: str
-    kafka_user: str
-    kafka_password: str
-    kafka_topic: str
-    kafka_dlq_topic: str
-    kafka_partitions: int
-    collector_group: str
-    mysql_host: str
-    mysql_port: int
-    mysql_database: str
-    mysql_user: str
-    mysql_password: str
-    mysql_readonly_user: str
-    mysql_readonly_password: str
-    mysql_admin_password: str
-    metastore_database: str
-    metastore_user: str
-    metastore_password: str
-    lakehouse_database: str
-    ingest_safety_lag: int
-    dbt_lakehouse_schema: str
-    dbt_warehouse_executable: Path
-    task_retries: int
-    pipeline_idle_wait: int
-    spark_thrift_host: str
-    spark_thrift_port: int
-    spark_driver_memory: str
-    spark_master: str
-    spark_driver_host: str
-    spark_workers: int
-    spark_worker_memory: str
-    spark_rpc_password: str
+        secret=True,
+    )
 
     @property
     def spark_standalone(self) -> bool:
@@ -235,6 +240,31 @@ class Settings:
     def warehouse_dir(self) -> Path:
         """Where the lakehouse tables' files live (shared by the Thrift server and Spark jobs)."""
         return self.state_dir / "lakehouse"
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting as its environment variable sees it, read from its field of :class:`Settings`. A setting whose
+    local default differs in the cluster topology (``JOBPULSE_TOPOLOGY=cluster``) says so in ``cluster_default``."""
+
+    env: str
+    default: str
+    help: str
+    cluster_default: str | None = None
+    secret: bool = False
+
+    def default_for(self, topology: str) -> str:
+        return self.cluster_default if topology == "cluster" and self.cluster_default is not None else self.default
+
+
+def _option(field: FieldInfo) -> Option:
+    extra: Any = field.json_schema_extra  # what setting() put there
+    return Option(extra["env"], extra["default"], field.description, extra["cluster_default"], extra["secret"])
+
+
+# field name -> option, in the order of the fields. Paths left empty default to folders under the project root
+# (see load_settings).
+OPTIONS: dict[str, Option] = {name: _option(field) for name, field in Settings.__pydantic_fields__.items()}
 
 
 # The passwords whose local defaults (and docker/.env.example's `change-me-*` placeholders) are refused as soon
@@ -297,26 +327,34 @@ def _host_port(server: str) -> tuple[str, int]:
     return host, int(port)
 
 
-CONSISTENCY_LEVELS = ("ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_QUORUM", "EACH_QUORUM", "LOCAL_ONE")
-
-
 def _check(settings: Settings) -> None:
-    """Refuse values that would only fail later, far from their setting."""
-    if settings.topology not in TOPOLOGIES:
-        raise ValueError(f"JOBPULSE_TOPOLOGY must be one of {', '.join(TOPOLOGIES)}, got {settings.topology!r}")
-    if settings.cassandra_consistency not in CONSISTENCY_LEVELS:
-        raise ValueError(
-            f"JOBPULSE_CASSANDRA_CONSISTENCY must be one of {', '.join(CONSISTENCY_LEVELS)}, "
-            f"got {settings.cassandra_consistency!r}"
-        )
+    """Refuse values that would only fail later, far from their setting, and that no one field's type states."""
     for server in settings.kafka_bootstrap_servers:
         _host_port(server)
-    if not settings.cassandra_hosts or not settings.kafka_bootstrap_servers:
-        raise ValueError("JOBPULSE_CASSANDRA_HOSTS and JOBPULSE_KAFKA_BOOTSTRAP_SERVERS need at least one address")
     if settings.kafka_min_insync_replicas > settings.kafka_replication_factor:
         raise ValueError(
             "JOBPULSE_KAFKA_MIN_INSYNC_REPLICAS is above JOBPULSE_KAFKA_REPLICATION_FACTOR: no write would succeed"
         )
+
+
+def _complaint(error: ErrorDetails) -> str:
+    """One field's validation error, said of its environment variable and the text that variable held."""
+    name = str(error["loc"][0])
+    variable, kind, context, value = OPTIONS[name].env, error["type"], error.get("ctx", {}), error["input"]
+    if kind == "greater_than_equal":
+        return f"{variable} must be >= {context['ge']}, got {value}"
+    if kind == "less_than_equal":
+        return f"{variable} must be <= {context['le']}, got {value}"
+    if kind.startswith("int_"):
+        return f"{variable} must be an integer, got {value!r}"
+    if kind == "literal_error":
+        choices = get_args(Settings.__pydantic_fields__[name].annotation)
+        return f"{variable} must be one of {', '.join(choices)}, got {value!r}"
+    if kind == "too_short":  # only address lists have a minimum length
+        return f"{variable} needs at least one address"
+    if kind == "value_error":  # our own validators word their message to follow the variable's name
+        return f"{variable} {context['error']}, got {value!r}"
+    return f"{variable}: {error['msg']}, got {value!r}"
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
@@ -325,11 +363,6 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     from dotenv import dotenv_values
 
     return {key: value for key, value in dotenv_values(path).items() if value is not None}
-
-
-def addresses(text: str) -> tuple[str, ...]:
-    """A comma-separated list of addresses, as a list setting (or an Airflow connection's host) holds them."""
-    return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
 def setting_text(value: object) -> str:
@@ -343,7 +376,8 @@ def environment(settings: Settings) -> dict[str, str]:
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Resolve every option from ``env`` (default: the process environment, then ``.env``)."""
+    """Resolve every option from ``env`` (default: the process environment, then ``.env``) and validate it: a
+    value its field's type or range refuses raises a ValueError naming its variable."""
     if env is None:
         env = {**_read_dotenv(PROJECT_ROOT / ".env"), **os.environ}
     topology = env.get(OPTIONS["topology"].env) or OPTIONS["topology"].default
@@ -354,21 +388,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         PROJECT_ROOT / ".venv-warehouse" / "bin" / "dbt"
     )
     raw["java_home"] = raw["java_home"] or env.get("JAVA_HOME", "")
-    values: dict[str, object] = {}
-    for field in fields(Settings):
-        value = raw[field.name]
-        if field.type == "Path":
-            values[field.name] = Path(value).resolve()
-        elif field.type == "tuple[str, ...]":
-            values[field.name] = addresses(value)
-        elif field.type == "int":
-            try:
-                values[field.name] = int(value)
-            except ValueError:
-                raise ValueError(f"{OPTIONS[field.name].env} must be an integer, got {value!r}") from None
-        else:
-            values[field.name] = value
-    settings = Settings(**values)  # type: ignore[arg-type]
+    try:
+        settings = Settings(**raw)
+    except ValidationError as error:
+        raise ValueError("; ".join(_complaint(detail) for detail in error.errors())) from None
     _check(settings)
     refuse_default_secrets(settings)
     return settings

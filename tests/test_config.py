@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
+from jobpulse import cli
 from jobpulse.config import OPTIONS, PROJECT_ROOT, SECRETS, load_settings
 
 
@@ -62,13 +65,89 @@ def test_environment_overrides_and_paths_resolve(tmp_path: Path):
 
 
 def test_a_non_numeric_port_names_its_variable():
-    with pytest.raises(ValueError, match="JOBPULSE_MYSQL_PORT"):
+    with pytest.raises(ValueError, match="JOBPULSE_MYSQL_PORT must be an integer, got 'three-three-oh-six'"):
         load_settings({"JOBPULSE_MYSQL_PORT": "three-three-oh-six"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("JOBPULSE_INGEST_SAFETY_LAG", "-5", "JOBPULSE_INGEST_SAFETY_LAG must be >= 0, got -5"),
+        ("JOBPULSE_PIPELINE_IDLE_WAIT", "-1", "JOBPULSE_PIPELINE_IDLE_WAIT must be >= 0"),
+        ("JOBPULSE_TASK_RETRIES", "-1", "JOBPULSE_TASK_RETRIES must be >= 0"),
+        ("JOBPULSE_MYSQL_PORT", "0", "JOBPULSE_MYSQL_PORT must be >= 1, got 0"),
+        ("JOBPULSE_CASSANDRA_PORT", "70000", "JOBPULSE_CASSANDRA_PORT must be <= 65535, got 70000"),
+        ("JOBPULSE_CASSANDRA_REPLICATION_FACTOR", "0", "JOBPULSE_CASSANDRA_REPLICATION_FACTOR must be >= 1"),
+        ("JOBPULSE_KAFKA_REPLICATION_FACTOR", "0", "JOBPULSE_KAFKA_REPLICATION_FACTOR must be >= 1"),
+        ("JOBPULSE_KAFKA_PARTITIONS", "0", "JOBPULSE_KAFKA_PARTITIONS must be >= 1"),
+        ("JOBPULSE_SPARK_WORKERS", "0", "JOBPULSE_SPARK_WORKERS must be >= 1"),
+        ("JOBPULSE_KAFKA_HEAP", "512", "JOBPULSE_KAFKA_HEAP must be a memory size"),
+        ("JOBPULSE_SPARK_DRIVER_MEMORY", "2 GB", "JOBPULSE_SPARK_DRIVER_MEMORY must be a memory size"),
+        ("JOBPULSE_CASSANDRA_HOSTS", " , ", "JOBPULSE_CASSANDRA_HOSTS needs at least one address"),
+    ],
+)
+def test_values_out_of_their_range_are_refused_by_name(variable: str, value: str, message: str):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_settings({variable: value})
+
+
+def test_every_wrong_value_is_named_at_once():
+    both = "JOBPULSE_MYSQL_PORT must be >= 1, got 0; JOBPULSE_INGEST_SAFETY_LAG must be >= 0, got -5"
+    with pytest.raises(ValueError, match=re.escape(both)):
+        load_settings({"JOBPULSE_MYSQL_PORT": "0", "JOBPULSE_INGEST_SAFETY_LAG": "-5"})
+
+
+def test_a_changed_copy_is_validated_too():
+    with pytest.raises(ValueError, match="ingest_safety_lag"):
+        dataclasses.replace(load_settings({}), ingest_safety_lag=-1)
+    assert dataclasses.replace(load_settings({}), ingest_safety_lag=1).ingest_safety_lag == 1
+
+
+def test_settings_are_immutable():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        load_settings({}).mysql_port = 3307  # type: ignore[misc]
+
+
+PASSWORDS = {option.env: f"s3cret-{name}" for name, option in OPTIONS.items() if option.env.endswith("_PASSWORD")}
+
+
+def test_every_password_is_a_secret():
+    assert {option.env for option in OPTIONS.values() if option.secret} == set(PASSWORDS)
+    assert "JOBPULSE_SPARK_RPC_PASSWORD" in PASSWORDS
+
+
+def test_no_password_shows_in_the_settings_repr():
+    settings = load_settings(PASSWORDS)
+    assert settings.mysql_password == PASSWORDS["JOBPULSE_MYSQL_PASSWORD"]
+    shown = repr(settings) + str(settings)
+    assert "mysql_user='jobpulse'" in shown
+    assert [password for password in PASSWORDS.values() if password in shown] == []
+
+
+def test_jobpulse_config_masks_every_password(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    for variable, password in PASSWORDS.items():
+        monkeypatch.setenv(variable, password)
+    assert cli.main(["config"]) == 0
+    shown = capsys.readouterr().out
+    assert re.search(r"^JOBPULSE_MYSQL_PASSWORD +\*{8} +pipeline writer password$", shown, re.M)
+    assert [password for password in PASSWORDS.values() if password in shown] == []
 
 
 def test_every_setting_is_documented_in_the_readme():
     readme = (PROJECT_ROOT / "README.md").read_text()
     assert [option.env for option in OPTIONS.values() if option.env not in readme] == []
+
+
+def test_the_readme_table_gives_the_declared_defaults():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    defaults = dict(re.findall(r"^\| `(JOBPULSE_\w+)` \| (.*?) \| .* \|$", readme, re.MULTILINE))
+    declared = {
+        option.env: f"`{option.default}`"
+        + (f" (*cluster*: `{option.cluster_default}`)" if option.cluster_default else "")
+        for option in OPTIONS.values()
+        if option.default  # an empty default is derived (or none): the table says what it is in words
+    }
+    assert {env: defaults.get(env) for env in declared} == declared
 
 
 @pytest.mark.parametrize("host", ["mysql", "10.0.0.7", "db.example.com"])
