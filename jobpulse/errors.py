@@ -103,7 +103,12 @@ def _translate_one(error: BaseException, settings: Settings) -> OperatorError | 
             )
             return ServiceUnreachable("Cassandra", tried)
         return None
-    if isinstance(error, TTransportException) and error.type == TTransportException.NOT_OPEN:
+    # NOT_OPEN is also a failed SASL handshake with a server that answered: only a connection that failed counts
+    if (
+        isinstance(error, TTransportException)
+        and error.type == TTransportException.NOT_OPEN
+        and (isinstance(error.inner, OSError) or str(error.message or "").startswith("Could not connect"))
+    ):
         return ServiceUnreachable(
             "the Spark Thrift server", f"{settings.spark_thrift_host}:{settings.spark_thrift_port}"
         )
@@ -123,14 +128,14 @@ def _translate_one(error: BaseException, settings: Settings) -> OperatorError | 
 
 
 def translate(error: BaseException, settings: Settings) -> OperatorError | None:
-    """The operator's reading of ``error`` or of an exception it was raised from (a failure while handling
-    a failure, e.g. a run recording that it failed), or None: then it is a bug or something new, and its
-    traceback is what helps."""
+    """The operator's reading of ``error`` or of the exception it was explicitly raised from (``raise ... from``),
+    or None: then it is a bug or something new, and its traceback is what helps. An exception that merely happened
+    while another was handled is not read through: it may be a bug of its own, which a driver's error would hide."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if (found := _translate_one(current, settings)) is not None:
             return found
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+        current = current.__cause__
     return None

@@ -58,19 +58,22 @@ def settings_from_connections() -> Settings:
             return None
 
     if (spark := connection(SPARK_CONN)) is not None:
-        overrides.update(spark_thrift_host=spark.host, spark_thrift_port=spark.port or settings.spark_thrift_port)
+        overrides.update(
+            spark_thrift_host=spark.host or settings.spark_thrift_host,
+            spark_thrift_port=spark.port or settings.spark_thrift_port,
+        )
     if (mysql := connection(MYSQL_CONN)) is not None:
         overrides.update(
-            mysql_host=mysql.host,
+            mysql_host=mysql.host or settings.mysql_host,
             mysql_port=mysql.port or settings.mysql_port,
-            mysql_user=mysql.login,
-            mysql_password=mysql.password,
+            mysql_user=mysql.login or settings.mysql_user,
+            mysql_password=mysql.password or settings.mysql_password,
             mysql_database=mysql.schema or settings.mysql_database,
         )
     if (cassandra := connection(CASSANDRA_CONN)) is not None:
         overrides.update(
             # the cassandra provider's convention: the host field holds the contact points, comma-separated
-            cassandra_hosts=addresses(cassandra.host),
+            cassandra_hosts=addresses(cassandra.host or "") or settings.cassandra_hosts,
             cassandra_port=cassandra.port or settings.cassandra_port,
             cassandra_user=cassandra.login or settings.cassandra_user,
             cassandra_password=cassandra.password or settings.cassandra_password,

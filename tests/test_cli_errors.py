@@ -186,7 +186,9 @@ def test_thrift_and_kafka_unreachable(settings_for_translation):
     from confluent_kafka import KafkaError, KafkaException
     from thrift.transport.TTransport import TTransportException
 
-    thrift = translate(TTransportException(TTransportException.NOT_OPEN, "no"), settings_for_translation)
+    thrift = translate(
+        TTransportException(TTransportException.NOT_OPEN, "Could not connect to any of []"), settings_for_translation
+    )
     assert isinstance(thrift, ServiceUnreachable)
     assert thrift.address == "127.0.0.1:10001"
     kafka = translate(KafkaException(KafkaError(KafkaError._TRANSPORT)), settings_for_translation)
@@ -194,23 +196,28 @@ def test_thrift_and_kafka_unreachable(settings_for_translation):
     assert kafka.service == "Kafka"
 
 
-def test_an_error_raised_while_handling_one_is_read_through(settings_for_translation):
+def test_only_an_explicit_cause_is_read_through(settings_for_translation):
     from thrift.transport.TTransport import TTransportException
 
+    unreachable = TTransportException(TTransportException.NOT_OPEN, "Could not connect to any of [('127.0.0.1', 1)]")
     try:
-        try:
-            raise TTransportException(TTransportException.NOT_OPEN, "no")
-        except TTransportException:
-            raise RuntimeError("while recording the failure") from None
-    except RuntimeError as error:
-        assert translate(error, settings_for_translation) is None  # `from None`: nothing to read through
-    try:
-        try:
-            raise TTransportException(TTransportException.NOT_OPEN, "no")
-        except TTransportException:
-            raise RuntimeError("while recording the failure")  # noqa: B904
+        raise RuntimeError("the landing failed") from unreachable
     except RuntimeError as error:
         assert isinstance(translate(error, settings_for_translation), ServiceUnreachable)
+    try:
+        try:
+            raise unreachable
+        except TTransportException:
+            raise RuntimeError("a bug in the handler")  # noqa: B904
+    except RuntimeError as error:  # a failure of its own while handling another: its traceback is what helps
+        assert translate(error, settings_for_translation) is None
+
+
+def test_a_thrift_transport_that_answered_is_not_called_unreachable(settings_for_translation):
+    from thrift.transport.TTransport import TTransportException
+
+    handshake = TTransportException(TTransportException.NOT_OPEN, "Could not start SASL: Bad status: 3")
+    assert translate(handshake, settings_for_translation) is None
 
 
 def test_anything_else_keeps_its_traceback(settings_for_translation):

@@ -44,7 +44,11 @@ def services(settings: Settings) -> list[Service]:
 
 
 def service(settings: Settings, name: str) -> Service:
+    """The service called ``name``; a clustered service's own name (``cassandra``) is its first node, which is
+    what a single node is called, so one command (a compose file's `stack accounts cassandra`) fits both."""
     by_name = {candidate.name: candidate for candidate in services(settings)}
+    if name not in by_name and f"{name}-1" in by_name:
+        name = f"{name}-1"
     if name not in by_name:
         raise ServiceError(f"no service {name!r}; the stack has {', '.join(by_name)}")
     return by_name[name]

@@ -323,8 +323,7 @@ def test_spark_runs_a_master_and_workers_that_scale(cluster: dict):
     assert lakehouse in mounts(worker) and lakehouse in mounts(services["spark-thrift"])
     # drivers and workers are reached at their own address: a name, or the container's address when it scales
     assert services["spark-thrift"]["environment"]["JOBPULSE_SPARK_DRIVER_HOST"] == "spark-thrift"
-    for scaled in ("spark-worker", "airflow-worker"):
-        assert "JOBPULSE_SPARK_DRIVER_HOST=$$(hostname -i" in services[scaled]["command"][-1], scaled
+    assert "JOBPULSE_SPARK_DRIVER_HOST=$$(hostname -i" in worker["command"][-1]
 
 
 def test_airflow_runs_the_celery_executor_on_a_redis_with_a_password(cluster: dict):
@@ -338,9 +337,30 @@ def test_airflow_runs_the_celery_executor_on_a_redis_with_a_password(cluster: di
         assert environment["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
         assert environment["AIRFLOW__CELERY__BROKER_URL"] == f"redis://:{redis_password}@redis:6379/0", name
     worker = services["airflow-worker"]
-    assert "airflow celery worker" in worker["command"][-1]
+    assert worker["command"] == ["airflow", "celery", "worker"]
     assert not {"container_name", "hostname", "ports"} & set(worker)
     assert "inspect ping" in worker["healthcheck"]["test"][-1]
+
+
+@pytest.mark.parametrize(
+    ("password", "starts"), [("change-me-redis", False), ("", False), ("p@ss:word", False), ("Real_secret-42", True)]
+)
+def test_redis_starts_only_with_a_real_url_safe_password(cluster: dict, password: str, starts: bool):
+    shell, flag, script = cluster["services"]["redis"]["command"]
+    script = script.replace("$$", "$").replace("exec redis-server", "echo redis-server")  # as compose runs it
+    result = subprocess.run([shell, flag, script], env={"REDIS_PASSWORD": password}, capture_output=True, text=True)
+    assert (result.returncode == 0) == starts, result.stderr
+
+
+def test_the_init_makes_the_accounts_on_a_node_the_deployment_has(resolved: dict):
+    """`jobpulse stack accounts cassandra` names Cassandra's first node under either file's settings."""
+    from jobpulse import stack
+
+    init = resolved["services"]["airflow-init"]
+    (name,) = re.findall(r"jobpulse stack accounts (\S+)", " ".join(init["command"]))
+    settings = jobpulse_settings(init)
+    node = stack.service(settings, name)
+    assert (node.name, node.host) in {("cassandra", "cassandra"), ("cassandra-1", "cassandra")}
 
 
 def test_the_images_extra_packages_resolve_against_the_lock():
