@@ -59,6 +59,7 @@ def _memory_size(value: str) -> str:
 Port = Annotated[int, Field(ge=1, le=65535)]
 Count = Annotated[int, Field(ge=1)]  # replicas, partitions, workers: at least one
 Seconds = Annotated[int, Field(ge=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
 MemorySize = Annotated[str, AfterValidator(_memory_size)]
 Addresses = Annotated[tuple[str, ...], BeforeValidator(_parsed_addresses), Field(min_length=1)]
 ResolvedPath = Annotated[Path, BeforeValidator(_resolved_path)]
@@ -195,6 +196,30 @@ class Settings:
     )
     pipeline_idle_wait: Seconds = setting(
         "JOBPULSE_PIPELINE_IDLE_WAIT", "300", "seconds a pipeline run waits for new data before it ends, skipped"
+    )
+    alert_email: str = setting(
+        "JOBPULSE_ALERT_EMAIL",
+        "",
+        "who a failed pipeline DAG run is emailed to, comma-separated, through Airflow's SMTP connection "
+        "(`smtp_default`; empty: the failure is only logged)",
+    )
+    alert_events_age: Seconds = setting(
+        "JOBPULSE_ALERT_EVENTS_AGE",
+        "5400",
+        "Grafana alerts when the newest event hour in `events` began longer ago than this (seconds)",
+    )
+    alert_success_age: Seconds = setting(
+        "JOBPULSE_ALERT_SUCCESS_AGE", "1800", "Grafana alerts when no pipeline run succeeded for this long (seconds)"
+    )
+    alert_dead_letter_rate: Fraction = setting(
+        "JOBPULSE_ALERT_DEAD_LETTER_RATE",
+        "0.01",
+        "Grafana alerts when the runs of the last hour dead-lettered more than this share of what they collected",
+    )
+    alert_collect_seconds: Seconds = setting(
+        "JOBPULSE_ALERT_COLLECT_SECONDS",
+        "120",
+        "Grafana alerts when a run's collect step took longer than this to drain the topic (seconds)",
     )
     spark_thrift_host: str = setting("JOBPULSE_SPARK_THRIFT_HOST", "127.0.0.1", "Spark Thrift server address")
     spark_thrift_port: Port = setting("JOBPULSE_SPARK_THRIFT_PORT", "10000", "Spark Thrift server port")
