@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
-from jobpulse import scheduling
+from jobpulse import failed_runs, scheduling
 from jobpulse.config import load_settings
 
 settings = load_settings()
@@ -41,6 +41,7 @@ settings = load_settings()
     max_active_runs=1,
     dagrun_timeout=timedelta(minutes=20),
     tags=["jobpulse", "pipeline"],
+    on_failure_callback=failed_runs.on_failure(settings),  # logged, and emailed to JOBPULSE_ALERT_EMAIL
     params={
         "reprocess_from": Param(None, type=["null", "string"], format="date", description="first event date"),
         "reprocess_to": Param(None, type=["null", "string"], format="date", description="last (default: first)"),
