@@ -15,7 +15,15 @@ LINK_DIR ?= /usr/local/bin
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
+# mysqlclient, the Airflow mysql provider's driver, has no Linux wheel: pip builds it against MariaDB's C client
+MYSQLCLIENT_BUILD_PACKAGES := libmariadb-dev pkg-config gcc python3-dev
+
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+	@if ! pkg-config --exists libmariadb 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(MYSQLCLIENT_BUILD_PACKAGES); \
+	  else echo "run: sudo apt-get install -y $(MYSQLCLIENT_BUILD_PACKAGES)  (then make setup again)" >&2; exit 1; fi; \
+	fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -r requirements.txt -c constraints.txt
 	$(BIN)/python -m pip install -q --no-deps -e .

@@ -1,9 +1,11 @@
 """What the Airflow DAGs call: settings from Airflow connections, the Cosmos configuration of the dbt
 project, and the pipeline steps as plain functions (the DAG files only wire them).
 
-Connections (the same names in every deployment; `AIRFLOW_CONN_<ID>` URIs in the environment):
+Connections (the same names in every deployment; `AIRFLOW_CONN_<ID>` URIs in the environment), each of a type
+of an installed provider, so the Airflow UI shows its form and hook:
 
-- ``jobpulse_spark_thrift`` (type spark): the Spark Thrift server, for dbt on the lakehouse;
+- ``jobpulse_spark_thrift`` (type hiveserver2): the Spark Thrift server, which speaks HiveServer2's protocol, for
+  dbt on the lakehouse (Cosmos' Spark Thrift profile mapping, named explicitly, reads its host and port);
 - ``jobpulse_mysql`` (type mysql): the serving database, for dbt on MySQL and the publish step;
 - ``jobpulse_cassandra`` (type cassandra): the raw log, for the ingest.
 
@@ -13,13 +15,17 @@ What a connection does not say (topics, database names, lags) comes from the JOB
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from pydantic import ValidationError
+
 from jobpulse.config import Settings, addresses, load_settings
 
 if TYPE_CHECKING:
+    from airflow.sdk import Connection
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 
     from jobpulse.reprocessing import DateRange
@@ -32,7 +38,7 @@ def connection_uris(settings: Settings) -> dict[str, str]:
     password = quote(settings.mysql_password, safe="")
     cassandra_login = f"{quote(settings.cassandra_user, safe='')}:{quote(settings.cassandra_password, safe='')}"
     return {
-        f"AIRFLOW_CONN_{SPARK_CONN.upper()}": f"spark://{settings.spark_thrift_host}:{settings.spark_thrift_port}",
+        f"AIRFLOW_CONN_{SPARK_CONN.upper()}": f"hiveserver2://{settings.spark_thrift_host}:{settings.spark_thrift_port}",
         f"AIRFLOW_CONN_{MYSQL_CONN.upper()}": (
             f"mysql://{quote(settings.mysql_user, safe='')}:{password}@{settings.mysql_host}:{settings.mysql_port}"
             f"/{settings.mysql_database}"
@@ -46,24 +52,18 @@ def connection_uris(settings: Settings) -> dict[str, str]:
 
 def settings_from_connections() -> Settings:
     """JOBPULSE_* settings, with hosts, ports and credentials taken from the Airflow connections that exist."""
-    from airflow.sdk import BaseHook
-
     settings = load_settings()
-    overrides: dict[str, Any] = {}
-
-    def connection(conn_id: str) -> Any:
-        try:
-            return BaseHook.get_connection(conn_id)
-        except Exception:  # not defined here: keep the JOBPULSE_* settings
-            return None
-
     if (spark := connection(SPARK_CONN)) is not None:
-        overrides.update(
+        settings = overridden(
+            settings,
+            SPARK_CONN,
             spark_thrift_host=spark.host or settings.spark_thrift_host,
             spark_thrift_port=spark.port or settings.spark_thrift_port,
         )
     if (mysql := connection(MYSQL_CONN)) is not None:
-        overrides.update(
+        settings = overridden(
+            settings,
+            MYSQL_CONN,
             mysql_host=mysql.host or settings.mysql_host,
             mysql_port=mysql.port or settings.mysql_port,
             mysql_user=mysql.login or settings.mysql_user,
@@ -71,7 +71,9 @@ def settings_from_connections() -> Settings:
             mysql_database=mysql.schema or settings.mysql_database,
         )
     if (cassandra := connection(CASSANDRA_CONN)) is not None:
-        overrides.update(
+        settings = overridden(
+            settings,
+            CASSANDRA_CONN,
             # the cassandra provider's convention: the host field holds the contact points, comma-separated
             cassandra_hosts=addresses(cassandra.host or "") or settings.cassandra_hosts,
             cassandra_port=cassandra.port or settings.cassandra_port,
@@ -79,7 +81,44 @@ def settings_from_connections() -> Settings:
             cassandra_password=cassandra.password or settings.cassandra_password,
             cassandra_keyspace=cassandra.schema or settings.cassandra_keyspace,
         )
-    return dataclasses.replace(settings, **overrides)
+    return settings
+
+
+def connection(conn_id: str) -> Connection | None:
+    """The Airflow connection ``conn_id``, or None where the deployment defines none (the JOBPULSE_* settings
+    stand). Any other failure to read it raises: a task must not quietly run against the settings' defaults."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        refuse_unreadable_variable(conn_id)
+        return None
+
+
+def refuse_unreadable_variable(conn_id: str) -> None:
+    """Airflow reports a connection variable it cannot parse as a connection not defined (logging why only at
+    debug level): parse it again for the reason."""
+    from airflow.secrets.environment_variables import CONN_ENV_PREFIX, EnvironmentVariablesBackend
+
+    variable = CONN_ENV_PREFIX + conn_id.upper()
+    value = os.environ.get(variable)
+    if not value:
+        return
+    try:
+        EnvironmentVariablesBackend().get_connection(conn_id)
+    except Exception as error:
+        reason = f"{type(error).__name__}" if value in str(error) else f"{type(error).__name__}: {error}"
+        raise ValueError(f"{variable} is not an Airflow connection URI or JSON ({reason})") from None
+
+
+def overridden(settings: Settings, conn_id: str, **values: Any) -> Settings:
+    try:
+        return dataclasses.replace(settings, **values)
+    except ValidationError as error:  # said of the connection: the settings' own variables are not at fault
+        refused = "; ".join(f"{detail['loc'][0]}: {detail['msg']}" for detail in error.errors())
+        raise ValueError(f"the Airflow connection {conn_id!r} holds a value the settings refuse: {refused}") from None
 
 
 # -- Cosmos -----------------------------------------------------------------------------------------------------

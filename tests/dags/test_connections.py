@@ -1,25 +1,58 @@
-"""The Airflow connections `make demo` exports carry a cluster's every contact point back into the settings."""
+"""The Airflow connections `make demo` exports: each of an installed provider's type, and read back into the
+settings, a connection that is not there leaving the settings' value and one that cannot be read refused."""
 
 from __future__ import annotations
 
 import pytest
 
 from jobpulse.config import load_settings
-from jobpulse.scheduling import connection_uris, settings_from_connections
+from jobpulse.scheduling import (
+    CASSANDRA_CONN,
+    MYSQL_CONN,
+    SPARK_CONN,
+    connection_uris,
+    lakehouse_profile,
+    settings_from_connections,
+)
+
+CONN_IDS = (SPARK_CONN, MYSQL_CONN, CASSANDRA_CONN)
 
 
-def test_the_cassandra_connection_carries_every_contact_point(monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture
+def no_connections(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for conn_id in CONN_IDS:
+        monkeypatch.delenv(f"AIRFLOW_CONN_{conn_id.upper()}", raising=False)
+    return monkeypatch
+
+
+def test_each_exported_connection_has_its_providers_hook(no_connections: pytest.MonkeyPatch):
+    from airflow.sdk import BaseHook
+
+    for variable, uri in connection_uris(load_settings({})).items():
+        no_connections.setenv(variable, uri)
+    hooks = {conn_id: type(BaseHook.get_connection(conn_id).get_hook()).__name__ for conn_id in CONN_IDS}
+    assert hooks == {SPARK_CONN: "HiveServer2Hook", MYSQL_CONN: "MySqlHook", CASSANDRA_CONN: "CassandraHook"}
+
+
+def test_the_lakehouse_profile_reads_the_thrift_connection(no_connections: pytest.MonkeyPatch):
+    settings = load_settings({})
+    no_connections.setenv(f"AIRFLOW_CONN_{SPARK_CONN.upper()}", "hiveserver2://thrift.example:10001")
+    profile = lakehouse_profile(settings).profile_mapping.profile
+    assert (profile["host"], profile["port"], profile["method"]) == ("thrift.example", 10001, "thrift")
+
+
+def test_the_cassandra_connection_carries_every_contact_point(no_connections: pytest.MonkeyPatch):
     cluster = load_settings({"JOBPULSE_TOPOLOGY": "cluster"})
     for variable, uri in connection_uris(cluster).items():
-        monkeypatch.setenv(variable, uri)
-    monkeypatch.setenv("JOBPULSE_TOPOLOGY", "single")  # so the contact points can only come from the connection
+        no_connections.setenv(variable, uri)
+    no_connections.setenv("JOBPULSE_TOPOLOGY", "single")  # so the contact points can only come from the connection
     assert settings_from_connections().cassandra_hosts == ("127.0.0.1", "127.0.0.2", "127.0.0.3")
 
 
-def test_a_connection_without_a_login_keeps_the_settings_credentials(monkeypatch: pytest.MonkeyPatch):
+def test_a_connection_without_a_login_keeps_the_settings_credentials(no_connections: pytest.MonkeyPatch):
     single = load_settings({})
-    monkeypatch.setenv("AIRFLOW_CONN_JOBPULSE_MYSQL", "mysql://127.0.0.1:3307/data_warehouse")
-    monkeypatch.setenv("AIRFLOW_CONN_JOBPULSE_SPARK_THRIFT", "spark://:10001")
+    no_connections.setenv("AIRFLOW_CONN_JOBPULSE_MYSQL", "mysql://127.0.0.1:3307/data_warehouse")
+    no_connections.setenv("AIRFLOW_CONN_JOBPULSE_SPARK_THRIFT", "hiveserver2://:10001")
     settings = settings_from_connections()
     assert (settings.mysql_port, settings.mysql_user, settings.mysql_password) == (
         3307,
@@ -27,3 +60,29 @@ def test_a_connection_without_a_login_keeps_the_settings_credentials(monkeypatch
         single.mysql_password,
     )
     assert (settings.spark_thrift_host, settings.spark_thrift_port) == (single.spark_thrift_host, 10001)
+
+
+def test_without_connections_the_settings_stand(no_connections: pytest.MonkeyPatch):
+    assert settings_from_connections() == load_settings()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '{"conn_type": "mysql", "host": "db.example", "port": "three thousand"}',
+        '{"conn_type": "mysql", "host": "db.example"',
+        "mysql://pipeline:s3cret-password@db.example:99999/data_warehouse",
+    ],
+)
+def test_a_connection_airflow_cannot_parse_is_refused(no_connections: pytest.MonkeyPatch, value: str):
+    # Airflow itself reads such a variable as no connection at all: the task would run against the defaults
+    no_connections.setenv("AIRFLOW_CONN_JOBPULSE_MYSQL", value)
+    with pytest.raises(ValueError, match="AIRFLOW_CONN_JOBPULSE_MYSQL is not an Airflow connection") as refused:
+        settings_from_connections()
+    assert "s3cret-password" not in str(refused.value)
+
+
+def test_a_connection_value_the_settings_refuse_names_the_connection(no_connections: pytest.MonkeyPatch):
+    no_connections.setenv("AIRFLOW_CONN_JOBPULSE_CASSANDRA", '{"conn_type": "cassandra", "port": 70000}')
+    with pytest.raises(ValueError, match=r"connection 'jobpulse_cassandra' .* cassandra_port"):
+        settings_from_connections()
