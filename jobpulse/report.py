@@ -46,6 +46,8 @@ MAIN_PANELS: dict[str, tuple[str, ...]] = {
 LONGEST_DEFAULT_SPAN = timedelta(days=7)  # of the data's own span, the newest week: hourly points stay readable
 MIN_PADDING, PADDING_FRACTION = timedelta(hours=1), 0.05  # so the first and last points are off the axis' edges
 TOP_BARS = 10
+SPARSE_POINTS = 48  # a series of up to two days of hours has its points marked (Grafana's showPoints "auto")
+BAR_LABELS = 10  # at most, so that they do not overlap: every n-th group of bars is labelled
 
 
 @dataclass(frozen=True)
@@ -195,8 +197,8 @@ def bar_labels(times: pd.Series) -> list[str]:
 
 
 def _draw_timeseries(axes: Axes, data: PanelData, time_range: dashboards.TimeRange) -> None:
-    """Lines through marked points over the report's range, as Grafana draws them (a marker, so that a single
-    point shows); bar panels as grouped bars, one group per timestamp (runs and days are few and irregular: a
+    """Lines over the report's range, as Grafana draws them, their points marked when few (so that a single point
+    shows); bar panels as grouped bars, one group per timestamp (runs and days are few and irregular: a
     time axis would squeeze them into slivers)."""
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.ticker import PercentFormatter
@@ -218,18 +220,22 @@ def _draw_timeseries(axes: Axes, data: PanelData, time_range: dashboards.TimeRan
             width = 0.8 / len(columns)
             target.bar([x + index * width for x in range(len(frame))], values, width, label=label)
         else:
-            # A right-axis series hollow and dashed: with one point, both axes put theirs at the same spot.
-            style = (
-                {"marker": "s", "markersize": 7, "markerfacecolor": "none", "linestyle": "--"}
-                if target is right
+            # A right-axis series dashed, its points hollow: with one point, both axes put theirs at the same spot.
+            on_right = target is right
+            points = (
+                {"marker": "s", "markersize": 7, "markerfacecolor": "none"}
+                if on_right
                 else {"marker": "o", "markersize": 4}
             )
-            target.plot(frame["time"], values, label=label, color=f"C{index}", **style)
+            style = {"linestyle": "--" if on_right else "-", **(points if len(frame) <= SPARSE_POINTS else {})}
+            # Unclipped: a point on the range's edge (an asked-for bound) shows whole; the query keeps the rest in.
+            target.plot(frame["time"], values, label=label, color=f"C{index}", clip_on=False, **style)
         if _unit(data.panel, column) == "percentunit":
             target.yaxis.set_major_formatter(PercentFormatter(1.0))
     if bars:
+        every = -(-len(frame) // BAR_LABELS)
         ticks = [x + 0.4 - 0.4 / len(columns) for x in range(len(frame))]
-        axes.set_xticks(ticks, bar_labels(frame["time"]))
+        axes.set_xticks(ticks[::every], bar_labels(frame["time"])[::every])
         axes.tick_params(axis="x", labelsize=7, rotation=20)
     else:
         # The report's range, not matplotlib's: with one point it would widen the axis to four years.

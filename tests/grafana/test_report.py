@@ -170,3 +170,24 @@ def test_a_single_hour_is_drawn_as_a_visible_point_on_the_reports_range():
     assert [text.get_text() for text in empty.texts] == ["No data in this range"]
     assert not empty.get_lines()
     plt.close(figure)
+
+
+def test_many_runs_and_hours_stay_readable():
+    import matplotlib.pyplot as plt
+
+    board = dashboards.load("pipeline_health")
+    runs = pd.to_datetime([T0 + index * 6 * HOUR for index in range(28)], utc=True)
+    frames = {
+        title: report.PanelData(dashboards.panel(board, title), frame)
+        for title, frame in {
+            "Events per run": pd.DataFrame({"time": runs, "events_collected": range(28)}),
+            "Run duration": pd.DataFrame({"time": runs, "total": [40.0] * 28}),
+        }.items()
+    }
+    figure = report.draw("pipeline_health", frames, report.report_range(runs[0], runs[-1]))
+    charts = {axes.get_title(): axes for axes in figure.axes if axes.get_title()}
+    labels = [label.get_text() for label in charts["Events per run"].get_xticklabels()]
+    assert labels == report.bar_labels(pd.Series(runs))[::3], "every third run labelled: ten labels at most"
+    (line,) = charts["Run duration"].get_lines()
+    assert line.get_marker() == "o", "28 points are few enough to mark"
+    plt.close(figure)
