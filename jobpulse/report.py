@@ -245,7 +245,9 @@ def _draw_timeseries(axes: Axes, data: PanelData, time_range: dashboards.TimeRan
         axes.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=UTC))
         axes.tick_params(axis="x", labelsize=7)
     handles = [*axes.get_legend_handles_labels()[0], *(right.get_legend_handles_labels()[0] if right else [])]
-    axes.legend(handles=handles, fontsize=7, loc="best")
+    # Below the axis, not over the points: a legend inside would hide a single point or the tallest bars.
+    axes.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16 if bars else -0.1),
+                ncols=min(len(handles), 6), frameon=False)  # fmt: skip
 
 
 def _draw_no_data(axes: Axes) -> None:
