@@ -405,9 +405,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="draw the Grafana dashboards' main panels to PNG files")
     report.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: report/)")
-    report.add_argument("--from", dest="start", type=_timestamp, help="range start, UTC (default: --to minus 7 days)")
     report.add_argument(
-        "--to", dest="end", type=_timestamp, help="range end, UTC (default: after the newest data; now for runs)"
+        "--from", dest="start", type=_timestamp, help="range start, UTC (default: the oldest data, padded)"
+    )
+    report.add_argument(
+        "--to", dest="end", type=_timestamp, help="range end, UTC (default: the newest data, padded; now for runs)"
     )
     report.set_defaults(run=_report)
 

@@ -40,6 +40,11 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INTERVAL_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
+def utc(moment: datetime) -> datetime:
+    """``moment`` as a timezone-aware instant: a naive one is taken as UTC (the session time zone)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 @dataclass(frozen=True)
 class TimeRange:
     """The dashboard's time picker: two instants (timezone-aware; naive ones are taken as UTC)."""
@@ -49,9 +54,7 @@ class TimeRange:
 
     def __post_init__(self) -> None:
         for name in ("start", "end"):
-            moment = getattr(self, name)
-            if moment.tzinfo is None:
-                object.__setattr__(self, name, moment.replace(tzinfo=UTC))
+            object.__setattr__(self, name, utc(getattr(self, name)))
         if self.end < self.start:
             raise ValueError(f"time range ends before it starts: {self.start} .. {self.end}")
 

@@ -18,6 +18,7 @@ from jobpulse.config import Settings
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
     from mysql.connector.abstracts import MySQLConnectionAbstract
 
 # The panels each report draws, in order: stats become the header, the rest one chart each.
@@ -42,8 +43,11 @@ MAIN_PANELS: dict[str, tuple[str, ...]] = {
         "Events not counted, per arrival day",
     ),
 }
-DEFAULT_SPAN = timedelta(days=7)
+LONGEST_DEFAULT_SPAN = timedelta(days=7)  # of the data's own span, the newest week: hourly points stay readable
+MIN_PADDING, PADDING_FRACTION = timedelta(hours=1), 0.05  # so the first and last points are off the axis' edges
 TOP_BARS = 10
+SPARSE_POINTS = 48  # a series of up to two days of hours has its points marked (Grafana's showPoints "auto")
+BAR_LABELS = 10  # at most, so that they do not overlap: every n-th group of bars is labelled
 
 
 @dataclass(frozen=True)
@@ -54,28 +58,46 @@ class PanelData:
     frame: pd.DataFrame
 
 
-def newest_event_hour(connection: MySQLConnectionAbstract) -> datetime:
-    """The start of the newest hour in ``events``; a report's default range ends one hour after it."""
-    result = dashboards.run(connection, "SELECT MAX(dates + INTERVAL hours HOUR) FROM events")
-    newest = result.rows[0][0]
-    if newest is None:
-        raise ValueError("the events mart is empty: run the pipeline first (`jobpulse run`)")
-    return newest.replace(tzinfo=UTC)
+def report_range(
+    oldest: datetime, newest: datetime, start: datetime | None = None, end: datetime | None = None
+) -> dashboards.TimeRange:
+    """The range a report covers: the bounds asked for; a bound not asked for, the data's own (``oldest`` to
+    ``newest``, at most its newest week), padded. When the data lies wholly beyond the one bound asked for, the
+    other is a week from it: a range that says "no data" rather than one that ends before it starts."""
+    oldest, newest = dashboards.utc(oldest), dashboards.utc(newest)
+    first = max(oldest, newest - LONGEST_DEFAULT_SPAN)
+    padding = max(MIN_PADDING, (newest - first) * PADDING_FRACTION)
+    until = dashboards.utc(end) if end else newest + padding
+    since = dashboards.utc(start) if start else first - padding
+    if start and not end and until <= since:
+        until = since + LONGEST_DEFAULT_SPAN
+    if end and not start and since >= until:
+        since = until - LONGEST_DEFAULT_SPAN
+    return dashboards.TimeRange(since, until)
+
+
+def _instants(connection: MySQLConnectionAbstract, sql: str) -> list[datetime | None]:
+    """The query's one row, its timestamps as UTC instants (a NULL as None)."""
+    return [None if value is None else dashboards.utc(value) for value in dashboards.run(connection, sql).rows[0]]
 
 
 def default_ranges(
     connection: MySQLConnectionAbstract, start: datetime | None = None, end: datetime | None = None
 ) -> dict[str, dashboards.TimeRange]:
-    """The range of each report: the one asked for, else seven days ending at the newest data (the newest event
-    hour for job performance, now for pipeline health: runs happen now even when the events are old)."""
-    ranges = {}
-    for name, default_end in (
-        ("job_performance", lambda: newest_event_hour(connection) + timedelta(hours=1)),
-        ("pipeline_health", lambda: datetime.now(UTC)),
-    ):
-        until = end or default_end()
-        ranges[name] = dashboards.TimeRange(start or until - DEFAULT_SPAN, until)
-    return ranges
+    """The range of each report (:func:`report_range`): for job performance the event hours in ``events`` (the
+    newest one to its end), for pipeline health the recorded runs up to now (runs happen now even when the
+    events are old, and a run that is overdue shows as the gap after the last one)."""
+    oldest_hour, newest_hour = _instants(
+        connection, "SELECT MIN(dates + INTERVAL hours HOUR), MAX(dates + INTERVAL hours HOUR) FROM events"
+    )
+    if oldest_hour is None or newest_hour is None:
+        raise ValueError("the events mart is empty: run the pipeline first (`jobpulse run`)")
+    now = datetime.now(UTC)
+    (first_run,) = _instants(connection, "SELECT MIN(started_at) FROM pipeline_run_history")
+    return {
+        "job_performance": report_range(oldest_hour, newest_hour + timedelta(hours=1), start, end),
+        "pipeline_health": report_range(first_run or now, now, start, end),
+    }
 
 
 def _number(value: Any) -> Any:
@@ -160,9 +182,25 @@ def stat_line(data: PanelData) -> str:
     return f"{data.panel['title']} — {', '.join(fields)}"
 
 
-def _draw_timeseries(axes: Axes, data: PanelData) -> None:
-    """Lines through the points, as Grafana draws them; bar panels as grouped bars, one group per timestamp
-    (runs and days are few and irregular: a time axis would squeeze them into slivers)."""
+def has_data(frame: pd.DataFrame) -> bool:
+    """Whether a panel's frame holds a value to draw: rows whose fields are all NULL draw nothing either."""
+    return bool(frame.drop(columns=["time", "metric"], errors="ignore").notna().to_numpy().any())
+
+
+def bar_labels(times: pd.Series) -> list[str]:
+    """Labels for bars at ``times``: the date alone for whole days, else the time to the minute, or to the second
+    when two bars would read the same (runs a few seconds apart)."""
+    if (times == times.dt.normalize()).all():
+        return list(times.dt.strftime("%Y-%m-%d"))
+    minutes = times.dt.strftime("%m-%d %H:%M")
+    return list(minutes if minutes.is_unique else times.dt.strftime("%m-%d %H:%M:%S"))
+
+
+def _draw_timeseries(axes: Axes, data: PanelData, time_range: dashboards.TimeRange) -> None:
+    """Lines over the report's range, as Grafana draws them, their points marked when few (so that a single point
+    shows); bar panels as grouped bars, one group per timestamp (runs and days are few and irregular: a
+    time axis would squeeze them into slivers)."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.ticker import PercentFormatter
 
     frame = data.frame
@@ -182,15 +220,41 @@ def _draw_timeseries(axes: Axes, data: PanelData) -> None:
             width = 0.8 / len(columns)
             target.bar([x + index * width for x in range(len(frame))], values, width, label=label)
         else:
-            target.plot(frame["time"], values, marker="o", markersize=2, label=label, color=f"C{index}")
+            # A right-axis series dashed, its points hollow: with one point, both axes put theirs at the same spot.
+            on_right = target is right
+            points = (
+                {"marker": "s", "markersize": 7, "markerfacecolor": "none"}
+                if on_right
+                else {"marker": "o", "markersize": 4}
+            )
+            style = {"linestyle": "--" if on_right else "-", **(points if len(frame) <= SPARSE_POINTS else {})}
+            # Unclipped: a point on the range's edge (an asked-for bound) shows whole; the query keeps the rest in.
+            target.plot(frame["time"], values, label=label, color=f"C{index}", clip_on=False, **style)
         if _unit(data.panel, column) == "percentunit":
             target.yaxis.set_major_formatter(PercentFormatter(1.0))
     if bars:
+        every = -(-len(frame) // BAR_LABELS)
         ticks = [x + 0.4 - 0.4 / len(columns) for x in range(len(frame))]
-        axes.set_xticks(ticks, frame["time"].dt.strftime("%m-%d %H:%M"))
+        axes.set_xticks(ticks[::every], bar_labels(frame["time"])[::every])
+        axes.tick_params(axis="x", labelsize=7, rotation=20)
+    else:
+        # The report's range, not matplotlib's: with one point it would widen the axis to four years.
+        axes.set_xlim(time_range.start, time_range.end)
+        locator = AutoDateLocator(tz=UTC)
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=UTC))
+        axes.tick_params(axis="x", labelsize=7)
     handles = [*axes.get_legend_handles_labels()[0], *(right.get_legend_handles_labels()[0] if right else [])]
-    axes.legend(handles=handles, fontsize=7, loc="upper left")
-    axes.tick_params(axis="x", labelsize=7, rotation=20)
+    # Below the axis, not over the points: a legend inside would hide a single point or the tallest bars.
+    axes.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16 if bars else -0.1),
+                ncols=min(len(handles), 6), frameon=False)  # fmt: skip
+
+
+def _draw_no_data(axes: Axes) -> None:
+    axes.text(0.5, 0.5, "No data in this range", ha="center", va="center", fontsize=14, color="dimgray",
+              transform=axes.transAxes)  # fmt: skip
+    axes.set_xticks([])
+    axes.set_yticks([])
 
 
 def _draw_top(axes: Axes, data: PanelData) -> None:
@@ -201,8 +265,8 @@ def _draw_top(axes: Axes, data: PanelData) -> None:
     axes.tick_params(axis="y", labelsize=7)
 
 
-def render(name: str, frames: dict[str, PanelData], time_range: dashboards.TimeRange, path: Path) -> Path:
-    """One PNG: the stat panels as header lines, then a chart per other panel, two to a row."""
+def draw(name: str, frames: dict[str, PanelData], time_range: dashboards.TimeRange) -> Figure:
+    """A report's figure: the stat panels as header lines, then a chart per other panel, two to a row."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -219,15 +283,23 @@ def render(name: str, frames: dict[str, PanelData], time_range: dashboards.TimeR
                 va="top", fontsize=10, linespacing=1.5)  # fmt: skip
     for axes, data in zip(grid.flat, charts, strict=False):
         axes.set_title(data.panel["title"], fontsize=10)
-        if data.frame.empty:
-            axes.text(0.5, 0.5, "no data", ha="center", va="center", transform=axes.transAxes)
+        if not has_data(data.frame):
+            _draw_no_data(axes)
         elif data.panel["type"] == "timeseries":
-            _draw_timeseries(axes, data)
+            _draw_timeseries(axes, data, time_range)
         else:
             _draw_top(axes, data)
     for axes in list(grid.flat)[len(charts) :]:
         axes.set_visible(False)
     figure.tight_layout(rect=(0, 0, 1, 1 - header_inches / figure.get_figheight()))
+    return figure
+
+
+def render(name: str, frames: dict[str, PanelData], time_range: dashboards.TimeRange, path: Path) -> Path:
+    """One PNG of :func:`draw`'s figure."""
+    import matplotlib.pyplot as plt
+
+    figure = draw(name, frames, time_range)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=80)
     plt.close(figure)
