@@ -113,6 +113,19 @@ def task_durations(settings: Settings, since: datetime) -> dict[str, object]:
             "WHERE run.dag_id = ? AND run.state = 'success' AND run.start_date >= ? ORDER BY run.start_date",
             (demo.DAG_ID, since.strftime("%Y-%m-%d %H:%M:%S")),
         ).fetchall()
+        # what Airflow itself adds to a run: from a task's scheduling to its start, and the run's time outside its tasks
+        waits = database.execute(
+            "SELECT (julianday(start_date) - julianday(scheduled_dttm)) * 86400 FROM task_instance "
+            "WHERE dag_id = ? AND state = 'success' AND start_date >= ? AND scheduled_dttm IS NOT NULL",
+            (demo.DAG_ID, since.strftime("%Y-%m-%d %H:%M:%S")),
+        ).fetchall()
+        outside = database.execute(
+            "SELECT (julianday(run.end_date) - julianday(run.start_date)) * 86400 - SUM(work.duration) "
+            "FROM dag_run AS run JOIN task_instance AS work ON work.dag_id = run.dag_id AND work.run_id = run.run_id "
+            "WHERE run.dag_id = ? AND run.state = 'success' AND run.start_date >= ? GROUP BY run.run_id "
+            "HAVING COUNT(*) = SUM(work.state = 'success')",
+            (demo.DAG_ID, since.strftime("%Y-%m-%d %H:%M:%S")),
+        ).fetchall()
     by_task: dict[str, list[float]] = {}
     for task_id, duration in rows:
         by_task.setdefault(task_id, []).append(float(duration))
@@ -123,6 +136,10 @@ def task_durations(settings: Settings, since: datetime) -> dict[str, object]:
     if len(spans) > 1:  # start to start: the cycle an event waits through
         starts = [started for _, started in spans]
         runs["seconds_between_run_starts"] = summary([later - earlier for earlier, later in itertools.pairwise(starts)])
+    if waits:
+        runs["task_scheduled_to_started_seconds"] = summary([float(wait) for (wait,) in waits])
+    if outside:
+        runs["run_seconds_outside_tasks"] = summary([float(seconds) for (seconds,) in outside])
     return {**runs, "tasks": durations}
 
 
