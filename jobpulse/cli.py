@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from jobpulse.config import OPTIONS, PROJECT_ROOT, TOPOLOGIES, load_settings, setting_text
 from jobpulse.errors import EX_UNAVAILABLE
@@ -287,6 +288,22 @@ def _config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_connections(args: argparse.Namespace) -> NoReturn:
+    """Run a command with the settings' Airflow connections (`AIRFLOW_CONN_*`) in its environment: the compose
+    deployment's Airflow entrypoint, so its connections are declared once, by connection_uris, from the
+    JOBPULSE_* settings the containers get (compose cannot URL-encode a password into a URI itself). A
+    connection the environment already defines stands."""
+    from jobpulse.scheduling import connection_uris
+
+    if not args.command_line:
+        raise ValueError("name the command to run, e.g. `jobpulse with-connections airflow scheduler`")
+    environment = {**connection_uris(load_settings()), **os.environ}
+    try:
+        os.execvpe(args.command_line[0], args.command_line, environment)
+    except OSError as error:
+        raise ValueError(f"cannot run {args.command_line[0]!r}: {error.strerror}") from None
+
+
 def _timestamp(text: str) -> datetime:
 
     try:
@@ -416,6 +433,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("status", help="the collector's counters and the ingest's position").set_defaults(run=_status)
 
     commands.add_parser("config", help="show every setting, its variable and its value").set_defaults(run=_config)
+
+    with_connections = commands.add_parser(
+        "with-connections", help="run a command with the settings' Airflow connections (compose's Airflow entrypoint)"
+    )
+    with_connections.add_argument("command_line", nargs=argparse.REMAINDER, metavar="COMMAND", help="and its arguments")
+    with_connections.set_defaults(run=_with_connections)
     return parser
 
 

@@ -34,7 +34,8 @@ SPARK_CONN, MYSQL_CONN, CASSANDRA_CONN = "jobpulse_spark_thrift", "jobpulse_mysq
 
 
 def connection_uris(settings: Settings) -> dict[str, str]:
-    """`AIRFLOW_CONN_*` variables describing the stack of ``settings`` (what `make demo` exports)."""
+    """`AIRFLOW_CONN_*` variables describing the stack of ``settings``: what `make demo` exports, and what
+    `jobpulse with-connections` (the compose deployment's Airflow entrypoint) starts its command with."""
     password = quote(settings.mysql_password, safe="")
     cassandra_login = f"{quote(settings.cassandra_user, safe='')}:{quote(settings.cassandra_password, safe='')}"
     return {

@@ -1,11 +1,16 @@
-"""The Airflow connections `make demo` exports: each of an installed provider's type, and read back into the
-settings, a connection that is not there leaving the settings' value and one that cannot be read refused."""
+"""The Airflow connections `make demo` exports and `jobpulse with-connections` (compose's Airflow entrypoint) puts
+in a command's environment: each of an installed provider's type, and read back into the settings, a connection
+that is not there leaving the settings' value and one that cannot be read refused."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
-from jobpulse.config import load_settings
+from jobpulse.config import PROJECT_ROOT, load_settings
 from jobpulse.scheduling import (
     CASSANDRA_CONN,
     MYSQL_CONN,
@@ -86,3 +91,37 @@ def test_a_connection_value_the_settings_refuse_names_the_connection(no_connecti
     no_connections.setenv("AIRFLOW_CONN_JOBPULSE_CASSANDRA", '{"conn_type": "cassandra", "port": 70000}')
     with pytest.raises(ValueError, match=r"connection 'jobpulse_cassandra' .* cassandra_port"):
         settings_from_connections()
+
+
+def with_connections(*command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`jobpulse with-connections COMMAND...` in a process of its own, on this checkout's package."""
+    return subprocess.run(
+        [sys.executable, "-m", "jobpulse.cli", "with-connections", *command],
+        cwd=PROJECT_ROOT,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(PROJECT_ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_with_connections_starts_the_command_with_the_settings_connections():
+    defined = "mysql://analyst:s3cret@db.example:3306/data_warehouse"
+    settings = {"JOBPULSE_SPARK_THRIFT_PORT": "10001", "JOBPULSE_CASSANDRA_PASSWORD": "p@ss/word"}
+    started = with_connections("env", env={**settings, "AIRFLOW_CONN_JOBPULSE_MYSQL": defined})
+    assert started.returncode == 0, started.stderr
+    environment = dict(line.split("=", 1) for line in started.stdout.splitlines())
+    exported = connection_uris(load_settings(settings))
+    for conn_id in (SPARK_CONN, CASSANDRA_CONN):
+        variable = f"AIRFLOW_CONN_{conn_id.upper()}"
+        assert environment[variable] == exported[variable]
+    assert environment["AIRFLOW_CONN_JOBPULSE_MYSQL"] == defined  # one the environment defines stands
+
+
+@pytest.mark.parametrize(
+    ("command", "refusal"),
+    [((), "name the command to run"), (("no-such-command", "--flag"), "cannot run 'no-such-command'")],
+)
+def test_with_connections_without_a_command_it_can_run_says_so(command: tuple[str, ...], refusal: str):
+    started = with_connections(*command, env={})
+    assert started.returncode == 1 and f"jobpulse with-connections: {refusal}" in started.stderr

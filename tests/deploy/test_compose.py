@@ -5,15 +5,18 @@ stack."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from jobpulse.config import PROJECT_ROOT
+from jobpulse.config import PROJECT_ROOT, load_settings
 
 DOCKER = PROJECT_ROOT / "docker"
 COMPOSE = DOCKER / "docker-compose.yml"
@@ -254,8 +257,6 @@ def services_of(resolved: dict, image: str) -> list[str]:
 
 def jobpulse_settings(service: dict):
     """The settings a JobPulse container loads from its environment (placeholders replaced by real secrets)."""
-    from jobpulse.config import load_settings
-
     real = {key: "s3cret" if value.startswith("change-me") else value for key, value in service["environment"].items()}
     return load_settings(real)
 
@@ -373,3 +374,73 @@ def test_the_images_extra_packages_resolve_against_the_lock():
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+# -- Airflow's connections ----------------------------------------------------------------------------------------
+# passwords with every character a URI gives a meaning to (and JSON's quote and backslash)
+URI_HOSTILE = {"JOBPULSE_MYSQL_PASSWORD": 'p@ss:w/rd%2F?#&"\\ é', "JOBPULSE_CASSANDRA_PASSWORD": "c@s:s/%+&=;,"}
+CONNECTION_VARIABLES = ("JOBPULSE_", "AIRFLOW_CONN_")  # what the settings and the connections are read from
+
+
+def airflow_services(resolved: dict) -> list[str]:
+    return sorted(name for name in resolved["services"] if name.startswith("airflow-") and name != "airflow-db")
+
+
+def started_environment(service: dict, secrets: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A container's entrypoint run as the image runs it (`jobpulse` being this checkout's), on the container's
+    environment with ``secrets`` in place of the example's, starting a command that prints its environment."""
+    entrypoint = service["entrypoint"]
+    assert entrypoint[0] == "jobpulse", entrypoint
+    environment = {**service["environment"], **secrets, "PATH": os.environ["PATH"], "PYTHONPATH": str(PROJECT_ROOT)}
+    printing = [sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"]
+    return subprocess.run(
+        [sys.executable, "-m", "jobpulse.cli", *entrypoint[1:], *printing],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_every_airflow_container_has_the_pipelines_connections(resolved: dict, monkeypatch: pytest.MonkeyPatch):
+    """Each Airflow process starts with the three connections, pointing at the deployment's services with the
+    passwords of docker/.env intact, and the settings the tasks read through them are the JOBPULSE_* settings."""
+    from airflow.sdk import BaseHook
+
+    from jobpulse.scheduling import CASSANDRA_CONN, MYSQL_CONN, SPARK_CONN, settings_from_connections
+
+    services = resolved["services"]
+    airflow = airflow_services(resolved)
+    assert {"airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor"} <= set(airflow)
+    assert ("airflow-worker" in airflow) == ("redis" in services)  # the Celery workers of the cluster
+    thrift = jobpulse_settings(services["spark-thrift"])
+    for name in airflow:
+        secrets = {
+            key: URI_HOSTILE.get(key, "s3cret") for key, value in services[name]["environment"].items()
+            if value.startswith("change-me")
+        }  # fmt: skip
+        started = started_environment(services[name], secrets)
+        assert started.returncode == 0, f"{name}: {started.stderr}"
+        for variable in [variable for variable in os.environ if variable.startswith(CONNECTION_VARIABLES)]:
+            monkeypatch.delenv(variable)
+        for variable, value in json.loads(started.stdout).items():
+            if variable.startswith(CONNECTION_VARIABLES):
+                monkeypatch.setenv(variable, value)
+
+        spark, mysql, cassandra = (BaseHook.get_connection(conn) for conn in (SPARK_CONN, MYSQL_CONN, CASSANDRA_CONN))
+        assert (spark.conn_type, spark.port) == ("hiveserver2", thrift.spark_thrift_port), name
+        assert services[spark.host]["command"] == ["jobpulse", "stack", "serve", "spark-thrift"], name
+        assert (mysql.conn_type, mysql.port) == ("mysql", 3306), name
+        assert services[mysql.host]["image"].startswith("mysql:"), name
+        assert (mysql.login, mysql.password) == ("jobpulse", URI_HOSTILE["JOBPULSE_MYSQL_PASSWORD"]), name
+        assert mysql.schema == services["mysql"]["environment"]["JOBPULSE_MYSQL_DATABASE"], name
+        assert (cassandra.conn_type, cassandra.port) == ("cassandra", 9042), name
+        assert cassandra.host.split(",") == services_of(resolved, "cassandra:"), name
+        assert (cassandra.login, cassandra.password) == ("jobpulse", URI_HOSTILE["JOBPULSE_CASSANDRA_PASSWORD"]), name
+        assert settings_from_connections() == load_settings(), name
+
+
+def test_an_airflow_container_with_the_examples_placeholders_does_not_start(resolved: dict):
+    started = started_environment(resolved["services"]["airflow-scheduler"], {})
+    assert started.returncode == 1 and not started.stdout
+    assert re.search(r"jobpulse with-connections: .*JOBPULSE_\w+_PASSWORD", started.stderr), started.stderr
