@@ -78,13 +78,13 @@ test-cluster: setup ## the cluster topology's tests on its own stack (3 Cassandr
 
 bench: setup ## benchmarks against the local stack; JSON results in bench/results/
 	$(JOBPULSE) stack up
-	$(BIN)/python -m bench.collector
-	$(BIN)/python -m bench.ingest
-	$(BIN)/python -m bench.pipeline
-	$(BIN)/python -m bench.pipeline --busy-day
-	$(BIN)/python -m bench.freshness
-	$(BIN)/python -m bench.freshness --busy-day-events 5000000 --name freshness_busy_day
-	$(BIN)/python -m bench.topology
+	$(BIN)/python -m bench.collector --write
+	$(BIN)/python -m bench.ingest --write
+	$(BIN)/python -m bench.pipeline --write
+	$(BIN)/python -m bench.pipeline --busy-day --write
+	$(BIN)/python -m bench.freshness --write
+	$(BIN)/python -m bench.freshness --busy-day-events 5000000 --name freshness_busy_day --write
+	$(BIN)/python -m bench.topology --write
 
 lock: ## re-resolve requirements*.txt and rewrite constraints*.txt (the transitive locks)
 	for name in "" -warehouse; do \
