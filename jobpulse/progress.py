@@ -8,6 +8,7 @@ seconds and none for work done before the first interval (a quick step stays sil
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -38,7 +39,8 @@ def progress_line(what: str, elapsed: float, done: int | None = None, total: int
 
 class Progress:
     """Progress of one piece of work: counted (``update``) or a wait (``tick``). A context manager; ``close``
-    shows the final state when anything was shown before.
+    shows the final state when anything was shown before. ``heartbeat`` ticks it every second from a thread of
+    its own, for work that blocks in one long call (a backfill's single Spark statement).
 
     ``enabled=False`` shows nothing (a service's own log, a ``--quiet``); ``stream`` defaults to stderr, so a
     command's output on stdout stays clean."""
@@ -54,6 +56,7 @@ class Progress:
         enabled: bool = True,
         interval: float = PLAIN_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        heartbeat: bool = False,
     ) -> None:
         self.what, self.total, self.unit, self.counted = what, total, unit, counted
         self.done = 0
@@ -67,6 +70,15 @@ class Progress:
 
             shape = {} if counted else {"bar_format": "{desc}: {elapsed}"}
             self.bar = tqdm(desc=what, total=total, unit=unit or "it", file=self.stream, smoothing=0.1, **shape)
+        self.lock = threading.Lock()  # the heartbeat's thread and the caller's both write
+        self.stopped = threading.Event()
+        self.heart = threading.Thread(target=self._beat, daemon=True) if heartbeat and enabled else None
+        if self.heart is not None:
+            self.heart.start()
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(1.0):
+            self.tick()
 
     def elapsed(self) -> float:
         return self.clock() - self.began
@@ -84,7 +96,8 @@ class Progress:
     def update(self, count: int = 1) -> None:
         self.done += count
         if self.bar is not None:
-            self.bar.update(count)
+            with self.lock:
+                self.bar.update(count)
         else:
             self.tick()
 
@@ -92,12 +105,11 @@ class Progress:
         """Show the progress if it is time to (call it in a wait's loop)."""
         if not self.enabled:
             return
-        if self.bar is not None:
-            self.bar.refresh()
-            return
-        now = self.clock()
-        if now - (self.last_shown if self.last_shown is not None else self.began) >= self.interval:
-            self._write()
+        with self.lock:
+            if self.bar is not None:
+                self.bar.refresh()
+            elif self.clock() - (self.last_shown if self.last_shown is not None else self.began) >= self.interval:
+                self._write()
 
     def _write(self) -> None:
         self.stream.write(self.line() + "\n")
@@ -105,6 +117,9 @@ class Progress:
         self.last_shown = self.clock()
 
     def close(self) -> None:
+        self.stopped.set()
+        if self.heart is not None:
+            self.heart.join()
         if self.bar is not None:
             self.bar.close()
         elif self.enabled and self.last_shown is not None:

@@ -1,6 +1,7 @@
 """The progress helper's pure parts: its lines, and a bar on a terminal but rate-limited plain lines elsewhere."""
 
 import io
+import time
 
 import pytest
 
@@ -93,3 +94,11 @@ def test_disabled_it_shows_nothing_anywhere():
             clock.now += 5
             progress.update(4)
         assert stream.getvalue() == ""
+
+
+def test_a_heartbeat_shows_work_that_blocks_in_one_call():
+    stream = io.StringIO()
+    with Progress("landing batch 1, a backfill", counted=False, stream=stream, interval=0.5, heartbeat=True):
+        time.sleep(1.6)  # one long call, no update from the caller
+    lines = stream.getvalue().splitlines()
+    assert lines and all(line.startswith("landing batch 1, a backfill: ") for line in lines)
