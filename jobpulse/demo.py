@@ -66,6 +66,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # the Airflow 3 asset URI form, which Cosmos uses on Airflow 3 anyway: confirmed, it stops warning of it
+        "AIRFLOW__COSMOS__ENABLE_DATASET_AIRFLOW3_URI": "True",
         # Cosmos' plugin: both dbt docs sites in the Airflow UI, under Browse > "JobPulse dbt docs: ..."
         "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": json.dumps(
             {

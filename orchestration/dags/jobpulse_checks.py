@@ -49,7 +49,6 @@ def jobpulse_checks() -> None:
         profile_config=scheduling.lakehouse_profile(settings),
         execution_config=scheduling.execution_config(settings, "lakehouse"),
         render_config=scheduling.render_config("tag:lakehouse"),
-        operator_args={"emit_datasets": False},  # tests write nothing: no assets (nor Cosmos' URI warnings)
     )
     warehouse = DbtTaskGroup(
         group_id="warehouse",
@@ -57,7 +56,6 @@ def jobpulse_checks() -> None:
         profile_config=scheduling.warehouse_profile(settings),
         execution_config=scheduling.execution_config(settings, "warehouse"),
         render_config=scheduling.render_config("tag:warehouse"),
-        operator_args={"emit_datasets": False},  # tests write nothing: no assets (nor Cosmos' URI warnings)
     )
 
     source_freshness()
