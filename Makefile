@@ -17,6 +17,7 @@ help: ## list the targets
 
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing the pinned packages into $(VENV) (a first install downloads about 200 and takes minutes)"
 	$(BIN)/python -m pip install -q -r requirements.txt -c constraints.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
@@ -24,6 +25,7 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 # The warehouse dbt project's own virtualenv: dbt-mysql 1.7 pins dbt-core 1.7 (the lakehouse runs 1.11 in $(VENV))
 $(WAREHOUSE_VENV)/.installed: requirements-warehouse.txt constraints-warehouse.txt
 	test -x $(WAREHOUSE_VENV)/bin/python || $(PYTHON) -m venv $(WAREHOUSE_VENV)
+	@echo "installing dbt-mysql's pinned packages into $(WAREHOUSE_VENV)"
 	$(WAREHOUSE_VENV)/bin/python -m pip install -q -r requirements-warehouse.txt -c constraints-warehouse.txt
 	touch $@
 
