@@ -117,6 +117,7 @@ def up(
     from jobpulse import dbt, stack
 
     stack.up(settings, say=say)
+    say("dbt: writing both projects' manifests (the DAGs render from them) and docs sites")
     dbt.parse(settings)
     sites = dbt.generate_docs(settings)
     jobpulse = [sys.executable, "-m", "jobpulse.cli"]

@@ -39,8 +39,8 @@ def progress_line(what: str, elapsed: float, done: int | None = None, total: int
 
 class Progress:
     """Progress of one piece of work: counted (``update``) or a wait (``tick``). A context manager; ``close``
-    shows the final state when anything was shown before. ``heartbeat`` ticks it every second from a thread of
-    its own, for work that blocks in one long call (a backfill's single Spark statement).
+    shows the final state if it was shown before and has changed since. ``heartbeat`` ticks it every second from
+    a thread of its own, for work that blocks in one long call (a backfill's single Spark statement).
 
     ``enabled=False`` shows nothing (a service's own log, a ``--quiet``); ``stream`` defaults to stderr, so a
     command's output on stdout stays clean."""
@@ -64,6 +64,7 @@ class Progress:
         self.enabled, self.interval, self.clock = enabled, interval, clock
         self.began = clock()
         self.last_shown: float | None = None  # when the last plain line was written
+        self.shown_done = 0  # the count it showed
         self.bar: Any = None
         if enabled and self.stream.isatty():
             from tqdm import tqdm
@@ -114,7 +115,7 @@ class Progress:
     def _write(self) -> None:
         self.stream.write(self.line() + "\n")
         self.stream.flush()
-        self.last_shown = self.clock()
+        self.last_shown, self.shown_done = self.clock(), self.done
 
     def close(self) -> None:
         self.stopped.set()
@@ -122,8 +123,8 @@ class Progress:
             self.heart.join()
         if self.bar is not None:
             self.bar.close()
-        elif self.enabled and self.last_shown is not None:
-            self._write()
+        elif self.enabled and self.last_shown is not None and (self.done != self.shown_done or not self.counted):
+            self._write()  # the final count, or how long the wait took
 
     def __enter__(self) -> Progress:
         return self

@@ -54,12 +54,22 @@ def test_not_on_a_terminal_it_writes_plain_lines_at_most_once_an_interval():
         progress.update(10)  # within the interval of the last line: nothing
         clock.now += 7
         progress.update(10)
+        clock.now += 2
+        progress.update(70)
     assert stream.getvalue().splitlines() == [
         "sending: 10/100 ev (1 ev/s), 10 s",
         "sending: 30/100 ev (2 ev/s), 20 s",
-        "sending: 30/100 ev (2 ev/s), 20 s",  # the final state, on close
+        "sending: 100/100 ev (5 ev/s), 22 s",  # the final count, on close
     ]
     assert "\r" not in stream.getvalue()
+
+
+def test_the_final_count_is_not_repeated_on_close():
+    clock, stream = Clock(), io.StringIO()
+    with Progress("sending", total=10, stream=stream, interval=10, clock=clock) as progress:
+        clock.now += 10
+        progress.update(10)
+    assert stream.getvalue().splitlines() == ["sending: 10/10, 10 s"]
 
 
 def test_work_done_within_the_first_interval_shows_nothing_at_all():
