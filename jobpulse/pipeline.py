@@ -125,16 +125,18 @@ def run_once(settings: Settings, say: Callable[[str], None] = print, reprocess: 
     from ingest.collector import Collector
     from ingest.spark import ingest_job
     from jobpulse import dbt
+    from jobpulse.progress import Progress
     from jobpulse.publish import publish
 
     report = RunReport(source="cli" if reprocess is None else "reprocess")
     variables = reprocess.dbt_vars() if reprocess is not None else None
     landed_before = landed_through(settings)
 
-    def step(name: str, action: Callable[[], Any]) -> Any:
+    def step(name: str, action: Callable[[], Any], *, timed: bool = True) -> Any:
         say(f"{name} ...")
         began = time.monotonic()
-        result = action()
+        with Progress(name, counted=False, heartbeat=True, enabled=timed):  # a dbt step: one call of tens of s
+            result = action()
         report.step_seconds[name] = round(time.monotonic() - began, 2)
         return result
 
@@ -144,7 +146,8 @@ def run_once(settings: Settings, say: Callable[[str], None] = print, reprocess: 
         counters = step("collect", lambda: Collector(settings).run(drain=True))
         report.events_collected, report.events_dead_lettered = counters.written, counters.dead_lettered
         if reprocess is not None or step("check for new arrivals", lambda: ingest_job.has_new_arrivals_now(settings)):
-            landed = step("ingest", lambda: ingest_job.run(settings, reprocess=reprocess))
+            # each batch being landed shows its own progress
+            landed = step("ingest", lambda: ingest_job.run(settings, reprocess=reprocess), timed=False)
             report.events_landed = sum(position.rows or 0 for position in landed)
         elif landed_before is not None and landed_before == last_completed_batch(settings):
             # Nothing to build: every landed batch is in `events` already. (Batches an earlier run landed and
