@@ -25,6 +25,7 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	  else echo "run: sudo apt-get install -y $(MYSQLCLIENT_BUILD_PACKAGES)  (then make setup again)" >&2; exit 1; fi; \
 	fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing the pinned packages into $(VENV) (a first install downloads about 200 and takes minutes)"
 	$(BIN)/python -m pip install -q -r requirements.txt -c constraints.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
@@ -32,6 +33,7 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 # The warehouse dbt project's own virtualenv: dbt-mysql 1.7 pins dbt-core 1.7 (the lakehouse runs 1.11 in $(VENV))
 $(WAREHOUSE_VENV)/.installed: requirements-warehouse.txt constraints-warehouse.txt
 	test -x $(WAREHOUSE_VENV)/bin/python || $(PYTHON) -m venv $(WAREHOUSE_VENV)
+	@echo "installing dbt-mysql's pinned packages into $(WAREHOUSE_VENV)"
 	$(WAREHOUSE_VENV)/bin/python -m pip install -q -r requirements-warehouse.txt -c constraints-warehouse.txt
 	touch $@
 
@@ -86,13 +88,13 @@ test-cluster: setup ## the cluster topology's tests on its own stack (3 Cassandr
 
 bench: setup ## benchmarks against the local stack; JSON results in bench/results/
 	$(JOBPULSE) stack up
-	$(BIN)/python -m bench.collector
-	$(BIN)/python -m bench.ingest
-	$(BIN)/python -m bench.pipeline
-	$(BIN)/python -m bench.pipeline --busy-day
-	$(BIN)/python -m bench.freshness
-	$(BIN)/python -m bench.freshness --busy-day-events 5000000 --name freshness_busy_day
-	$(BIN)/python -m bench.topology
+	$(BIN)/python -m bench.collector --write
+	$(BIN)/python -m bench.ingest --write
+	$(BIN)/python -m bench.pipeline --write
+	$(BIN)/python -m bench.pipeline --busy-day --write
+	$(BIN)/python -m bench.freshness --write
+	$(BIN)/python -m bench.freshness --busy-day-events 5000000 --name freshness_busy_day --write
+	$(BIN)/python -m bench.topology --write
 
 lock: ## re-resolve requirements*.txt and rewrite constraints*.txt (the transitive locks)
 	for name in "" -warehouse; do \

@@ -107,6 +107,7 @@ def collector(settings: Settings) -> tuple[float, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=300_000)
+    results.add_arguments(parser)
     args = parser.parse_args()
     settings = dataclasses.replace(
         load_settings(),
@@ -132,6 +133,7 @@ def main() -> None:
             "rows_per_event": 2,
             "collector_counters": counters,
         },
+        record=args.write,
     )
 
 

@@ -65,6 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--compare-with", type=Path, help="another checkout (with its .venv) to measure beside")
+    results.add_arguments(parser)
     args = parser.parse_args()
 
     settings = load_settings()
@@ -94,7 +95,7 @@ def main() -> None:
                 for target in dbt.PROJECTS
             },
         }
-    results.write("dbt_startup", measured)
+    results.write("dbt_startup", measured, record=args.write)
 
 
 if __name__ == "__main__":

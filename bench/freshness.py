@@ -171,6 +171,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--name", default="freshness", help="results file: bench/results/<name>.json")
     parser.add_argument("--busy-day-events", type=int, default=0, help="today's events loaded before (scenario b)")
+    results.add_arguments(parser)
     args = parser.parse_args()
 
     settings = namespace()
@@ -234,7 +235,7 @@ def main() -> None:
         result["busy_day"] = busy_day
     mismatches = oracle_mismatches(settings)
     result["events_equal_the_spec_oracle"] = mismatches == 0
-    results.write(args.name, result)
+    results.write(args.name, result, record=args.write)
     if mismatches:
         raise SystemExit(f"`events` differs from the spec oracle in {mismatches} cells")
 

@@ -46,21 +46,40 @@ def events_from(simulator: Iterator[dict[str, Any]], count: int) -> Iterator[Eve
     return (parse_event(encode(event)) for event in itertools.islice(simulator, count))
 
 
+_stored: Any = None  # in a store_history worker: the events all its workers have stored (a shared counter)
+
+
+def _share_stored(counter: Any) -> None:
+    global _stored
+    _stored = counter
+
+
 def store(settings: Settings, events: Iterator[Event], count: int, *, change_feed: bool = True) -> None:
     """Write ``count`` events to the raw log (without its change feed: see RawLog.store); returns when they are
     past the safety lag."""
     from ingest.raw_log import RawLog
     from jobpulse.clients import cassandra_cluster
+    from jobpulse.progress import Progress
 
     cluster = cassandra_cluster(settings)
+    # a store_history worker's progress is its parent's to show
+    shown = Progress(
+        f"storing events in {settings.cassandra_keyspace}", total=count, unit="ev", enabled=_stored is None
+    )
     try:
         raw_log = RawLog(cluster.connect(), settings.cassandra_keyspace)
         # a store call must have sent all its writes within MAX_SEND_DELAY of its arrival stamp: 5,000 events
         # take about a second on one node, and a few on the cluster topology's three replicas on one machine
         for start in range(0, count, 5_000):
-            raw_log.store(list(itertools.islice(events, min(5_000, count - start))), change_feed=change_feed)
+            chunk = list(itertools.islice(events, min(5_000, count - start)))
+            raw_log.store(chunk, change_feed=change_feed)
+            shown.update(len(chunk))
+            if _stored is not None:
+                with _stored.get_lock():
+                    _stored.value += len(chunk)
         raw_log.close()
     finally:
+        shown.close()
         cluster.shutdown()
     time.sleep(settings.ingest_safety_lag + 0.5)
 
@@ -85,8 +104,20 @@ def store_history(
     share = -(-count // workers)
     slices = [(seed + worker, start + timedelta(seconds=worker * share / rate), rate,
                min(share, count - worker * share), change_feed) for worker in range(workers)]  # fmt: skip
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        pool.starmap(_store_slice, [(settings, *part) for part in slices if part[3] > 0])
+    from jobpulse.progress import Progress
+
+    context = multiprocessing.get_context("spawn")
+    stored = context.Value("q", 0)
+    what = f"storing {count:,} events of history in {settings.cassandra_keyspace} ({workers} workers)"
+    with (
+        context.Pool(workers, initializer=_share_stored, initargs=(stored,)) as pool,
+        Progress(what, total=count, unit="ev") as progress,
+    ):
+        done = pool.starmap_async(_store_slice, [(settings, *part) for part in slices if part[3] > 0])
+        while not done.ready():
+            done.wait(1.0)
+            progress.update(stored.value - progress.done)
+        done.get()  # a worker's error
     return start + timedelta(seconds=count / rate)
 
 
@@ -132,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", type=int, default=500_000)
     parser.add_argument("--large", type=int, default=2_000_000)
+    results.add_arguments(parser)
     args = parser.parse_args()
 
     from pyspark.sql import functions as F
@@ -205,6 +237,7 @@ def main() -> None:
             },
             "ingest_run_seconds_for_1000_new_events": round(run_seconds, 2),
         },
+        record=args.write,
     )
 
 

@@ -1,7 +1,9 @@
-"""Where benchmark results go: one JSON file per benchmark, with the machine it ran on."""
+"""Where benchmark results go: printed, and recorded in one JSON file per benchmark (with the machine it ran on)
+only when asked (``--write``; `make bench` asks), so a trial run leaves the tracked results as they were."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -31,15 +33,25 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write(name: str, result: dict[str, Any]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--write", action="store_true", help="record the result in bench/results/ (else it is only printed)"
+    )
+
+
+def write(name: str, result: dict[str, Any], *, record: bool) -> Path | None:
+    """Print the result; with ``record``, also write it to ``bench/results/<name>.json`` (returned)."""
     document = {
         "benchmark": name,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
         **result,
     }
+    print(json.dumps(document, indent=2))
+    if not record:
+        print(f"not recorded in {RESULTS / f'{name}.json'} (pass --write to record it)")
+        return None
+    RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(document, indent=2) + "\n")
-    print(json.dumps(document, indent=2))
     return path

@@ -43,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--day-events", type=int, default=500_000)
     parser.add_argument("--new-events", type=int, default=12_000)
+    results.add_arguments(parser)
     args = parser.parse_args()
 
     measured = {topology: measure(topology, args.day_events, args.new_events) for topology in TOPOLOGIES}
@@ -62,6 +63,7 @@ def main() -> None:
             },
             "topologies": measured,
         },
+        record=args.write,
     )
 
 

@@ -89,6 +89,10 @@ class Window:
     to_ticks: int
 
     @property
+    def to(self) -> datetime:
+        return moment_of(self.to_ticks)
+
+    @property
     def backfill(self) -> bool:
         return self.after_ticks is None
 

@@ -28,9 +28,9 @@ def publish(settings: Settings, messages: Iterator[tuple[bytes | None, bytes]], 
             progress: bool) -> int:  # fmt: skip
     """Publish (key, value) pairs to the tracking topic, paced to ``rate``; returns the count delivered."""
     from confluent_kafka import KafkaException, Producer
-    from tqdm import tqdm
 
     from jobpulse.clients import kafka_config
+    from jobpulse.progress import Progress
 
     failures: list[str] = []
 
@@ -47,7 +47,7 @@ def publish(settings: Settings, messages: Iterator[tuple[bytes | None, bytes]], 
         )
     )  # fmt: skip
     pace = RateLimiter(rate)
-    bar = tqdm(total=total, unit="ev", disable=not progress, smoothing=0.1)
+    bar = Progress(f"publishing to {settings.kafka_topic}", total=total, unit="ev", enabled=progress)
     sent = 0
     try:
         for key, value in messages:

@@ -60,14 +60,13 @@ def replay_to_kafka(settings: Settings, names: list[str], *, rate: float, progre
 
 
 def replay_direct(settings: Settings, names: list[str], *, progress: bool) -> ReplayReport:
-    from tqdm import tqdm
-
     from ingest.raw_log import RawLog
     from jobpulse.clients import cassandra_cluster, keyspace
+    from jobpulse.progress import Progress
 
     report = ReplayReport()
     cluster = cassandra_cluster(settings)
-    bar = tqdm(unit="ev", disable=not progress)
+    bar = Progress(f"storing in {keyspace(settings)}.tracking", unit="ev", enabled=progress)
     try:
         raw_log = RawLog(cluster.connect(), keyspace(settings))
         batch: dict[object, tuple[Event, str]] = {}  # by event id: the event and the file:line it came from

@@ -17,6 +17,7 @@ from jobpulse.errors import EX_UNAVAILABLE
 
 def _setup(args: argparse.Namespace) -> int:
     """Fetch the JVM artifacts and install missing Debian packages; does nothing when all are there."""
+    from jobpulse.progress import Progress
     from jobpulse.stack import artifacts, system_packages
 
     settings = load_settings()
@@ -24,9 +25,12 @@ def _setup(args: argparse.Namespace) -> int:
         installed = system_packages.install_missing()
         if installed:
             print(f"installed Debian packages: {' '.join(installed)}")
-    for bundle in artifacts.BUNDLES:
+    for number, bundle in enumerate(artifacts.BUNDLES, start=1):
         began = time.monotonic()
-        if artifacts.fetch(settings, bundle):
+        what = f"fetching the {bundle} jars ({number} of {len(artifacts.BUNDLES)} bundles) with Maven"
+        with Progress(what, unit="files") as progress:
+            fetched = artifacts.fetch(settings, bundle, progress)
+        if fetched:
             count = len(artifacts.classpath(settings, bundle))
             print(f"fetched {bundle} jars: {count} files in {time.monotonic() - began:.0f}s")
         else:

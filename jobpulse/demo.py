@@ -66,6 +66,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # the Airflow 3 asset URI form, which Cosmos uses on Airflow 3 anyway: confirmed, it stops warning of it
+        "AIRFLOW__COSMOS__ENABLE_DATASET_AIRFLOW3_URI": "True",
         # Cosmos' plugin: both dbt docs sites in the Airflow UI, under Browse > "JobPulse dbt docs: ..."
         "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": json.dumps(
             {
@@ -115,6 +117,7 @@ def up(
     from jobpulse import dbt, stack
 
     stack.up(settings, say=say)
+    say("dbt: writing both projects' manifests (the DAGs render from them) and docs sites")
     dbt.parse(settings)
     sites = dbt.generate_docs(settings)
     jobpulse = [sys.executable, "-m", "jobpulse.cli"]
@@ -131,10 +134,11 @@ def up(
         _start(
             airflow, [str(Path(sys.executable).parent / "airflow"), "standalone"], airflow_environment(settings), say
         )
-    wait_until(lambda: _http_ok(f"http://127.0.0.1:{AIRFLOW_PORT}/api/v2/monitor/health"), process=airflow, timeout=240)
-    for dag_id in dags:
+    wait_until(lambda: _http_ok(f"http://127.0.0.1:{AIRFLOW_PORT}/api/v2/monitor/health"), process=airflow,
+               timeout=240, waiting="airflow: waiting for its API server to answer")  # fmt: skip
+    for dag_id in dags:  # the DAG exists once the DAG processor has parsed its file
         wait_until(lambda dag_id=dag_id: _airflow(settings, "dags", "unpause", dag_id), process=airflow, timeout=240,
-                   interval=5)  # fmt: skip
+                   interval=5, waiting=f"airflow: waiting for {dag_id} to be parsed, to unpause it")  # fmt: skip
     say(f"Airflow:   http://127.0.0.1:{AIRFLOW_PORT}  (user admin, password in {_password_file(settings)})")
     for project, port in DOCS_PORTS.items():
         say(f"dbt docs ({project}):  http://127.0.0.1:{port}")
@@ -169,9 +173,12 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[st
 def wait_for_rows(settings: Settings, timeout: float, say: Callable[[str], None] = print) -> None:
     """Wait until `events` has rows, then show a few of them."""
     from jobpulse.clients import mysql_connect
+    from jobpulse.progress import Progress
 
     deadline = time.monotonic() + timeout
+    waiting = Progress(f"waiting for the first run of {DAG_ID} to fill data_warehouse.events", counted=False)
     while time.monotonic() < deadline:
+        waiting.tick()
         connection = mysql_connect(settings)
         cursor = connection.cursor()
         try:
@@ -186,11 +193,13 @@ def wait_for_rows(settings: Settings, timeout: float, say: Callable[[str], None]
         finally:
             connection.close()
         if rows:
+            waiting.close()
             say("latest rows of data_warehouse.events:")
             for line in text_table(columns, rows):
                 say("  " + line)
             return
         time.sleep(10)
+    waiting.close()
     say(f"no rows in events after {timeout:.0f}s yet: see the Airflow UI and .stack/logs/airflow.log")
 
 

@@ -30,6 +30,13 @@ appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+# Spark 3.5's libthrift 0.12 logs every client's disconnect (dbt's, the ingest's, each health check's) as this
+# ERROR with a TTransportException (THRIFT-4805, fixed in 0.13): Spark 3.5's own log4j2.properties.template drops
+# it the same way (SPARK-34128); a real protocol error logged under the same words is dropped with it.
+appender.console.filter.1.type = RegexFilter
+appender.console.filter.1.regex = .*Thrift error occurred during processing of message.*
+appender.console.filter.1.onMatch = deny
+appender.console.filter.1.onMismatch = neutral
 logger.thrift.name = org.apache.spark.sql.hive.thriftserver
 logger.thrift.level = info
 logger.datanucleus.name = DataNucleus

@@ -107,22 +107,36 @@ def cells_changed_since(settings: Settings, since: datetime) -> int:
         connection.close()
 
 
+def nothing_new(held: int, trailing: float, safety_lag: float, batch: int) -> str:
+    """What a run that lands nothing says: why not, and that it skips dbt."""
+    if held:
+        why = (
+            f"{held:,} event(s) that arrived in the last {trailing:.0f} s are waiting until no writer of the raw "
+            f"log has older writes in flight (at most the {safety_lag:g} s safety lag); run again in a few seconds"
+        )
+    else:
+        why = "no event arrived since the last batch"
+    return f"nothing new to land: {why}. dbt skipped: every landed batch (through {batch}) is already modelled"
+
+
 def run_once(settings: Settings, say: Callable[[str], None] = print, reprocess: DateRange | None = None) -> RunReport:
     """Run every step in order and return what they did; raises on the first failing step (recorded). With
     ``reprocess``, the run also rebuilds those event dates from the raw log (jobpulse/reprocessing.py)."""
     from ingest.collector import Collector
     from ingest.spark import ingest_job
     from jobpulse import dbt
+    from jobpulse.progress import Progress
     from jobpulse.publish import publish
 
     report = RunReport(source="cli" if reprocess is None else "reprocess")
     variables = reprocess.dbt_vars() if reprocess is not None else None
     landed_before = landed_through(settings)
 
-    def step(name: str, action: Callable[[], Any]) -> Any:
+    def step(name: str, action: Callable[[], Any], *, timed: bool = True) -> Any:
         say(f"{name} ...")
         began = time.monotonic()
-        result = action()
+        with Progress(name, counted=False, heartbeat=True, enabled=timed):  # a dbt step: one call of tens of s
+            result = action()
         report.step_seconds[name] = round(time.monotonic() - began, 2)
         return result
 
@@ -132,8 +146,17 @@ def run_once(settings: Settings, say: Callable[[str], None] = print, reprocess: 
         counters = step("collect", lambda: Collector(settings).run(drain=True))
         report.events_collected, report.events_dead_lettered = counters.written, counters.dead_lettered
         if reprocess is not None or step("check for new arrivals", lambda: ingest_job.has_new_arrivals_now(settings)):
-            landed = step("ingest", lambda: ingest_job.run(settings, reprocess=reprocess))
+            # each batch being landed shows its own progress
+            landed = step("ingest", lambda: ingest_job.run(settings, reprocess=reprocess), timed=False)
             report.events_landed = sum(position.rows or 0 for position in landed)
+        elif landed_before is not None and landed_before == last_completed_batch(settings):
+            # Nothing to build: every landed batch is in `events` already. (Batches an earlier run landed and
+            # then failed to model are not: it falls through to dbt, which completes that run.)
+            held, trailing = ingest_job.arrivals_held_back(settings, datetime.now(UTC))
+            say(nothing_new(held, trailing, settings.ingest_safety_lag, landed_before))
+            report.landed_through_batch = landed_before
+            record(settings, report, "success")
+            return report
         step("dbt lakehouse", lambda: dbt.run_models(settings, dbt.LAKEHOUSE, variables))
         moved = step("publish", lambda: publish(settings, reprocess))
         say(f"published: {moved}")

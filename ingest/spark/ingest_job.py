@@ -41,11 +41,13 @@ from ingest.capture import (
     APP_ID,
     CHANGE_FEED_TTL,
     SHARDS,
+    TICKS_PER_SECOND,
     Position,
     Window,
     capture_bound,
     plan,
     read_position,
+    ticks_of,
 )
 from jobpulse.clients import thrift_cursor
 from jobpulse.config import Settings, load_settings
@@ -146,6 +148,34 @@ def has_new_arrivals(settings: Settings, position: Position | None, now: datetim
         cluster.shutdown()
 
 
+def arrivals_held_back(settings: Settings, now: datetime) -> tuple[int, float]:
+    """The arrivals no batch may cover yet (newer than ``capture_until``: a writer still has older writes in
+    flight, or they are within the safety lag), and how many seconds the capture trails ``now``: what a run
+    that lands nothing is waiting for."""
+    from cassandra.concurrent import execute_concurrent_with_args
+
+    from jobpulse.clients import cassandra_cluster, keyspace
+
+    space = keyspace(settings)
+    cluster = cassandra_cluster(settings)
+    try:
+        session = cluster.connect()
+        bound, now_ticks = capture_until(settings, now, session), ticks_of(now)
+        if bound >= now_ticks:
+            return 0, 0.0
+        window = Window(batch=0, after_ticks=bound, to_ticks=now_ticks)
+        low, high = (uuid.UUID(limit) for limit in window.arrival_id_range())
+        count = session.prepare(
+            f"SELECT COUNT(*) FROM {space}.tracking_changes WHERE arrival_minute = ? AND shard = ? "
+            "AND arrival_id >= ? AND arrival_id <= ?"
+        )
+        keys = [(minute, shard, low, high) for minute in window.minutes() for shard in range(SHARDS)]
+        results = execute_concurrent_with_args(session, count, keys, concurrency=64, raise_on_first_error=True)
+        return sum(result.one()[0] for _, result in results), (now_ticks - bound) / TICKS_PER_SECOND
+    finally:
+        cluster.shutdown()
+
+
 def has_new_arrivals_now(settings: Settings) -> bool:
     """``--check``: is there anything to land at this moment?"""
     return has_new_arrivals(settings, read_position(landing_table_path(settings)), datetime.now(UTC))
@@ -192,6 +222,15 @@ def land(cursor: Cursor, settings: Settings, window: Window) -> Position:
     else:
         log.info("landed batch %d: %s rows, arrivals up to %s", window.batch, landed.rows, landed.to.isoformat())
     return landed
+
+
+def land_showing_progress(cursor: Cursor, settings: Settings, window: Window, number: int, batches: int) -> Position:
+    """``land``, saying which batch is being landed and for how long: a backfill is one statement of minutes."""
+    from jobpulse.progress import Progress
+
+    what = "a backfill of the whole raw log" if window.backfill else f"arrivals up to {window.to:%H:%M:%S} UTC"
+    with Progress(f"landing batch {window.batch}, {number} of {batches} ({what})", counted=False, heartbeat=True):
+        return land(cursor, settings, window)
 
 
 MISSING = "jobpulse_ingest_missing"  # the session's cached view of the events a resync or a reprocess lands
@@ -303,7 +342,10 @@ def run(
                     f"up to {modelled}: it was emptied or made anew, and a backfill numbered from 1 would fall "
                     "behind them. " + ResyncNeeded.RECOVERY
                 )
-            landed = [land(cursor, settings, window) for window in windows]
+            landed = [
+                land_showing_progress(cursor, settings, window, number, len(windows))
+                for number, window in enumerate(windows, start=1)
+            ]
             if reprocess is not None and (relanded := reland(cursor, settings, reprocess)) is not None:
                 landed.append(relanded)
             return landed

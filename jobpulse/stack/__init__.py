@@ -120,7 +120,12 @@ def _finish(service: Service, started: bool, say: Callable[[str], None], began: 
         detail = service.check()
     except Exception:  # a fresh start, or an earlier `up` that stopped before after_start finished
         service.after_start()
-        detail = wait_until(service.check, process=service.process, timeout=service.start_timeout)
+        detail = wait_until(
+            service.check,
+            process=service.process,
+            timeout=service.start_timeout,
+            waiting=f"{service.name}: waiting until it is healthy",
+        )
     say(f"{service.name}: healthy on {service.host}:{service.port} ({detail}, {time.monotonic() - began:.0f}s)")
 
 
@@ -129,7 +134,12 @@ def _await(services: list[Service], started: dict[str, bool], say: Callable[[str
     makes its accounts only once all its peers are up."""
     began = time.monotonic()
     for service in services:
-        wait_until(service.ping, process=service.process, timeout=service.start_timeout)
+        wait_until(
+            service.ping,
+            process=service.process,
+            timeout=service.start_timeout,
+            waiting=f"{service.name}: waiting for it to answer on {service.host}:{service.port}",
+        )
     for service in services:
         _finish(service, started[service.name], say, began)
 

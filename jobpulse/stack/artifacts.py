@@ -8,17 +8,31 @@ second ``setup`` runs no Maven at all and downloads nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
+from collections import deque
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jobpulse.config import Settings
 from jobpulse.errors import SetupMissing
 from jobpulse.stack.process import ServiceError
 
+if TYPE_CHECKING:
+    from jobpulse.progress import Progress
+
 BUNDLES = ("cassandra", "kafka", "spark")
 MAVEN_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+# Maven's batch-mode line for a file it has downloaded (a POM or a jar, of a bundle or of Maven's own plugins)
+_MAVEN_DOWNLOADED = re.compile(r"^\[INFO\] Downloaded from [^:]+: \S*/(?P<name>[^/\s]+) ")
+
+
+def downloaded_file(line: str) -> str | None:
+    """The file a line of Maven's output says it downloaded, or None for any other line."""
+    match = _MAVEN_DOWNLOADED.match(line)
+    return match["name"] if match else None
 
 
 def _pom_text(bundle: str) -> str:
@@ -38,8 +52,9 @@ def is_fetched(settings: Settings, bundle: str) -> bool:
     return marker.is_file() and marker.read_text().strip() == _stamp(bundle)
 
 
-def fetch(settings: Settings, bundle: str) -> bool:
-    """Resolve ``bundle`` unless its cache is complete. Returns True if Maven ran."""
+def fetch(settings: Settings, bundle: str, progress: Progress | None = None) -> bool:
+    """Resolve ``bundle`` unless its cache is complete. Returns True if Maven ran. ``progress`` counts the files
+    Maven downloads, naming the latest (how many there are is known only once Maven has resolved them all)."""
     if is_fetched(settings, bundle):
         return False
     mvn = shutil.which("mvn")
@@ -52,15 +67,23 @@ def fetch(settings: Settings, bundle: str) -> bool:
     pom.parent.mkdir(parents=True, exist_ok=True)
     pom.write_text(_pom_text(bundle))
     command = [
-        mvn, "-B", "-q", "-f", str(pom),
+        mvn, "-B", "-f", str(pom),  # not -q: its transfer lines are the progress
         "--strict-checksums",  # a download whose checksum does not match fails instead of warning
         f"-Dmaven.repo.local={settings.cache_dir / 'maven'}",
         f"{MAVEN_DEPENDENCY_PLUGIN}:copy-dependencies",
         f"-DoutputDirectory={target}",
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise ServiceError(f"fetching the {bundle} jars failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+    tail: deque[str] = deque(maxlen=60)  # what a failure shows
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as maven:
+        assert maven.stdout is not None
+        what = progress.what if progress is not None else ""
+        for line in maven.stdout:
+            tail.append(line)
+            if progress is not None and (name := downloaded_file(line)) is not None:
+                progress.describe(f"{what}, now {name}")
+                progress.update()
+    if maven.returncode != 0:
+        raise ServiceError(f"fetching the {bundle} jars failed:\n{''.join(tail)}")
     (target / ".complete").write_text(_stamp(bundle))
     return True
 

@@ -116,21 +116,27 @@ def wait_until(
     process: ManagedProcess,
     timeout: float,
     interval: float = 1.0,
+    waiting: str | None = None,
 ) -> object:
-    """Call ``check`` until it returns without raising; fail with the log tail on timeout or process death."""
+    """Call ``check`` until it returns without raising; fail with the log tail on timeout or process death.
+    ``waiting`` names the wait for the person watching (``jobpulse.progress``): shown once it takes a while."""
+    from jobpulse.progress import Progress
+
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        if process.process() is None:
-            raise ServiceError(
-                f"{process.name} exited during start-up; last lines of {process.log_file}:\n"
-                f"{log_tail(process.log_file)}"
-            )
-        try:
-            return check()
-        except Exception as error:  # any failure to answer means "not ready yet"
-            last_error = error
-        time.sleep(interval)
+    with Progress(waiting or "", counted=False, enabled=waiting is not None) as progress:
+        while time.monotonic() < deadline:
+            if process.process() is None:
+                raise ServiceError(
+                    f"{process.name} exited during start-up; last lines of {process.log_file}:\n"
+                    f"{log_tail(process.log_file)}"
+                )
+            try:
+                return check()
+            except Exception as error:  # any failure to answer means "not ready yet"
+                last_error = error
+            progress.tick()
+            time.sleep(interval)
     raise ServiceError(
         f"{process.name} did not answer within {timeout:.0f}s (last error: {last_error}); "
         f"last lines of {process.log_file}:\n{log_tail(process.log_file)}"

@@ -34,3 +34,13 @@ def test_each_bundle_brings_its_entry_points(settings: Settings):
     assert any(name.startswith("mariadb-java-client-") for name in names["spark"])
     # pyspark ships its own Scala library: a second copy on the classpath would clash
     assert not any(name.startswith("scala-library-") for name in names["spark"])
+
+
+def test_maven_download_lines_name_the_file_and_nothing_else_counts():
+    line = (
+        "[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/com/github/luben/zstd-jni/1.5.6-3/"
+        "zstd-jni-1.5.6-3.jar (6.7 MB at 9.1 MB/s)\n"
+    )
+    assert artifacts.downloaded_file(line) == "zstd-jni-1.5.6-3.jar"
+    assert artifacts.downloaded_file("[INFO] Downloading from central: https://repo/x/y/a-1.pom\n") is None
+    assert artifacts.downloaded_file("[INFO] BUILD SUCCESS\n") is None
