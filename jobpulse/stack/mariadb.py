@@ -146,6 +146,19 @@ class MariaDB(Service):
     def ping(self) -> str:
         return self.admin_sql("SELECT VERSION();").strip()
 
+    def namespace_databases(self) -> dict[str, list[str]]:
+        """{account: the existing databases granted to it}, which are the namespaces' besides its own."""
+        rows = self.admin_sql(
+            "SELECT grants.User, grants.Db FROM mysql.db AS grants JOIN information_schema.SCHEMATA AS existing "
+            "ON existing.SCHEMA_NAME = grants.Db WHERE grants.Host = '%' ORDER BY grants.Db;"
+        )
+        databases: dict[str, list[str]] = {}
+        for line in rows.splitlines():
+            user, database = line.split("\t")
+            if ACCOUNT_NAME.match(database):
+                databases.setdefault(user, []).append(database)
+        return databases
+
     def after_start(self) -> None:
         """Create the databases and accounts; re-applying passwords makes a config change take effect."""
         s = self.settings
@@ -160,14 +173,17 @@ class MariaDB(Service):
             # Hive's metastore schema has indexed varchar(767) columns: they only fit in a one-byte charset.
             f"CREATE DATABASE IF NOT EXISTS {metastore} CHARACTER SET latin1 COLLATE latin1_bin;",
         ]
+        namespaces = self.namespace_databases()
         for user, password, privileges, database in accounts:
             account = f"{sql_literal(sql_identifier(user).strip('`'))}@'%'"
             statements += [
                 f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {sql_literal(password)};",
                 f"ALTER USER {account} IDENTIFIED BY {sql_literal(password)};",
-                # whatever an older version granted goes first (namespaces' databases are granted anew)
+                # whatever an older version granted goes first; the namespaces' databases are granted anew, so
+                # that this (on a restart, say) never locks a pipeline running in a namespace out of its data
                 f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account};",
                 grant_sql(privileges, database, user),
+                *(grant_sql(privileges, other, user) for other in namespaces.get(user, ()) if other != database),
             ]
         statements += [
             "DELETE FROM mysql.global_priv WHERE User = '';",  # no anonymous accounts

@@ -70,6 +70,26 @@ def test_each_account_holds_exactly_its_privileges_on_its_own_database(settings:
         assert not {name for name in grants if not name.startswith("test_")}, f"{user} reaches {grants}"
 
 
+def test_a_namespace_keeps_its_grants_when_the_accounts_are_applied_again(settings: Settings):
+    """As on a restart of MariaDB, or an `up` that found it unhealthy: a pipeline running in a namespace keeps
+    its database."""
+    from jobpulse.stack.mariadb import grant_sql
+
+    mariadb = service(settings, "mariadb")
+    database = f"test_grants_{uuid.uuid4().hex[:8]}_dw"
+    mariadb.admin_sql(
+        f"CREATE DATABASE {database};"
+        + grant_sql(PIPELINE_PRIVILEGES, database, settings.mysql_user)
+        + grant_sql(READONLY_PRIVILEGES, database, settings.mysql_readonly_user)
+    )
+    try:
+        mariadb.after_start()
+        for user, password, _, privileges in accounts(settings)[:2]:
+            assert granted(settings, user, password)[database] == set(privileges), user
+    finally:
+        mariadb.admin_sql(f"DROP DATABASE {database}; DELETE FROM mysql.db WHERE Db = '{database}'; FLUSH PRIVILEGES;")
+
+
 @pytest.mark.parametrize(
     "statement",
     [
