@@ -212,6 +212,13 @@ def test_airflow_processes_share_one_set_of_secrets(resolved: dict):
     assert len(values) == 1 and all(values.pop())
 
 
+def test_the_airflow_scheduler_loops_as_the_demos_does(resolved: dict):
+    from jobpulse.demo import SCHEDULER_IDLE_SLEEP_SECONDS
+
+    scheduler = resolved["services"]["airflow-scheduler"]["environment"]
+    assert scheduler["AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"] == SCHEDULER_IDLE_SLEEP_SECONDS
+
+
 def test_secrets_stay_out_of_the_image():
     ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
     assert {"docker/.env", ".env"} <= set(ignored)
