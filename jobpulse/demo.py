@@ -56,6 +56,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         # `airflow standalone` starts its components as `airflow ...` from PATH: this virtualenv's first
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         "AIRFLOW_HOME": str(airflow_home(settings)),
+        # orchestration/airflow_local_settings.py: the scheduler loads what the tasks it forks import
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT / "orchestration"), os.getenv("PYTHONPATH")])),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "orchestration" / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "2",

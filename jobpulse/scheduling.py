@@ -211,6 +211,36 @@ def execution_config(settings: Settings, project: str) -> ExecutionConfig:
     return ExecutionConfig(dbt_executable_path=executable(settings, project), invocation_mode=mode)
 
 
+# -- the tasks' processes ---------------------------------------------------------------------------------------
+
+# What the pipeline's tasks import. Airflow forks each task from its worker, which its executor forked (the
+# scheduler's LocalExecutor, a Celery worker's pool): imported there once, they cost a task nothing, where a
+# task importing them itself spends 1.5-2 s on dbt alone, in every run (see orchestration/airflow_local_settings.py).
+TASK_MODULES = (
+    "dbt.cli.main",
+    "dbt.adapters.spark.connections",
+    "dbt.adapters.spark.impl",
+    "ingest.spark.ingest_job",
+    "cassandra.cluster",
+    "jobpulse.clients",
+    "jobpulse.pipeline",
+    "jobpulse.publish",
+)
+FORKING_COMMANDS = (("scheduler",), ("celery", "worker"))  # the Airflow commands whose processes fork tasks
+
+
+def preload_task_modules(arguments: list[str]) -> bool:
+    """Import TASK_MODULES if ``arguments`` (an `airflow` command line's, after the program) start a process
+    that forks tasks; returns whether it did."""
+    import importlib
+
+    if not any(tuple(arguments[: len(command)]) == command for command in FORKING_COMMANDS):
+        return False
+    for name in TASK_MODULES:
+        importlib.import_module(name)
+    return True
+
+
 # -- steps ------------------------------------------------------------------------------------------------------
 
 

@@ -219,6 +219,14 @@ def test_the_airflow_scheduler_loops_as_the_demos_does(resolved: dict):
     assert scheduler["AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"] == SCHEDULER_IDLE_SLEEP_SECONDS
 
 
+def test_airflow_finds_the_local_settings_that_preload_the_tasks_modules(resolved: dict):
+    airflow = [name for name in resolved["services"] if name.startswith("airflow-") and name != "airflow-db"]
+    assert "airflow-scheduler" in airflow
+    for name in airflow:
+        assert resolved["services"][name]["environment"]["PYTHONPATH"] == "/opt/jobpulse/src/orchestration", name
+    assert (PROJECT_ROOT / "orchestration" / "airflow_local_settings.py").is_file()
+
+
 def test_secrets_stay_out_of_the_image():
     ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
     assert {"docker/.env", ".env"} <= set(ignored)

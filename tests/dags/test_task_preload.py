@@ -1,0 +1,37 @@
+"""The processes that fork Airflow's tasks load what the pipeline's tasks import, once (the scheduler and
+Celery workers, through orchestration/airflow_local_settings.py); the others do not."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from jobpulse import demo
+from jobpulse.config import Settings
+from jobpulse.scheduling import TASK_MODULES
+
+
+def modules_loaded_by_the_local_settings(environment: dict[str, str], *command: str) -> set[str]:
+    """What importing Airflow's local settings, as the `airflow <command>` process would, loads of TASK_MODULES."""
+    script = (
+        f"import sys, json; sys.argv = ['airflow', *{list(command)!r}]; import airflow_local_settings; "
+        f"print(json.dumps([name for name in {list(TASK_MODULES)!r} if name in sys.modules]))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True, cwd="/"
+    )
+    return set(json.loads(completed.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("command", [("scheduler",), ("celery", "worker")])
+def test_a_process_that_forks_tasks_loads_what_they_import(settings: Settings, command: tuple[str, ...]):
+    assert modules_loaded_by_the_local_settings(demo.airflow_environment(settings), *command) == set(TASK_MODULES)
+
+
+@pytest.mark.parametrize("command", [("api-server",), ("dag-processor",), ("tasks", "test")])
+def test_the_other_airflow_processes_do_not(settings: Settings, command: tuple[str, ...]):
+    assert "dbt.cli.main" not in modules_loaded_by_the_local_settings(demo.airflow_environment(settings), *command)
+
