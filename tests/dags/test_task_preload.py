@@ -34,4 +34,3 @@ def test_a_process_that_forks_tasks_loads_what_they_import(settings: Settings, c
 @pytest.mark.parametrize("command", [("api-server",), ("dag-processor",), ("tasks", "test")])
 def test_the_other_airflow_processes_do_not(settings: Settings, command: tuple[str, ...]):
     assert "dbt.cli.main" not in modules_loaded_by_the_local_settings(demo.airflow_environment(settings), *command)
-
