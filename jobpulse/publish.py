@@ -15,6 +15,7 @@ Publishes and the MySQL `events` model take turns (a MySQL named lock, ``FACTS_L
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from jobpulse.config import Settings
@@ -56,9 +57,11 @@ COPIES = (
 )  # fmt: skip
 
 
-def publish(settings: Settings, reprocess: DateRange | None = None) -> dict[str, int]:
+def publish(
+    settings: Settings, reprocess: DateRange | None = None, when_locked: Callable[[], None] | None = None
+) -> dict[str, int]:
     """Copy every changed row of every mart (and every row of a reprocess's dates); returns the rows moved per
-    MySQL table."""
+    MySQL table. ``when_locked`` is called once the facts lock is held, before anything is copied."""
     from jobpulse.clients import mysql_connect, thrift_connect
     from jobpulse.migrations import _identifier
 
@@ -71,6 +74,8 @@ def publish(settings: Settings, reprocess: DateRange | None = None) -> dict[str,
         write.execute("SELECT GET_LOCK(%s, %s)", (FACTS_LOCK.format(database=settings.mysql_database), LOCK_TIMEOUT))
         if write.fetchone()[0] != 1:
             raise RuntimeError(f"another run held the facts lock for {LOCK_TIMEOUT} s: try again")
+        if when_locked is not None:
+            when_locked()
         for copy in COPIES:
             write.execute(f"SELECT COALESCE(MAX(last_ingest_batch), -1) FROM {copy.mysql_table}")
             (copied_through,) = write.fetchone()

@@ -294,18 +294,36 @@ def source_freshness() -> None:
         dbt.freshness(settings, project)
 
 
+def publish_and_build_warehouse(settings: Settings, reprocess: DateRange | None = None) -> None:
+    """The publish and the warehouse's models, whose dbt starts as soon as the publish holds the facts lock:
+    its start-up overlaps the copy, and `events` waits for the copy to commit. A failed publish stops it."""
+    from jobpulse import dbt
+    from jobpulse.publish import publish
+
+    variables = reprocess.dbt_vars() if reprocess is not None else None
+    started: list[dbt.StartedDbt] = []
+
+    def start_models() -> None:
+        started.append(dbt.start_warehouse_models(settings, variables))
+
+    try:
+        publish(settings, reprocess, when_locked=start_models)
+    except BaseException:
+        for models in started:
+            models.stop()
+        raise
+    started[0].wait()
+
+
 def warehouse(run_id: str, started_at: datetime, events_landed: int, reprocess: DateRange | None = None) -> None:
     """A run's serving side, in one task (an Airflow task costs about a second of a run): publish the changed
     facts to MySQL, build the warehouse models, and record the run in `pipeline_runs` (what the
     pipeline-health dashboard reads). Each part resumes from committed state, so a retry redoes only what
     did not commit."""
-    from jobpulse import dbt
     from jobpulse.pipeline import RunReport, cells_changed_since, landed_through, record
-    from jobpulse.publish import publish
 
     settings = settings_from_connections()
-    publish(settings, reprocess)
-    dbt.run_models(settings, dbt.WAREHOUSE, reprocess.dbt_vars() if reprocess is not None else None)
+    publish_and_build_warehouse(settings, reprocess)
     source = "airflow" if reprocess is None else "reprocess"
     report = RunReport(run_id=run_id, started_at=started_at, events_landed=events_landed, source=source)
     report.cells_changed = cells_changed_since(settings, started_at)

@@ -217,3 +217,29 @@ def test_lakehouse_models_compiled_before_another_run_committed_stage_and_count_
         connection.close()
     assert quality_events == landed_ids
     assert mart_rows(pipeline) == expected_events(events, company_of_job())
+
+
+@pytest.fixture
+def serving_pipeline(running_stack: Settings) -> Iterator[Settings]:
+    with isolated_pipeline(running_stack, "serve_beside") as settings:
+        yield settings
+
+
+def test_warehouse_models_started_beside_a_slow_publish_build_what_it_commits(serving_pipeline: Settings):
+    """As a scheduled run's serving side does (jobpulse.scheduling.publish_and_build_warehouse): the MySQL
+    models start once the publish holds the facts lock, and `events` waits for the copy to commit."""
+    pipeline = serving_pipeline
+    events = list(itertools.islice(Simulator(seed=63, start=datetime(2026, 11, 29, 10, 0), rate=1).events(), 2000))
+    first, second = events[:1000], events[1000:]
+    produce(pipeline, [encode(event) for event in first])
+    run_once(pipeline, say=lambda message: None)
+    land_and_model(pipeline, second)
+    started: list[dbt.StartedDbt] = []
+
+    def start_models_then_stall() -> None:
+        started.append(dbt.start_warehouse_models(pipeline))
+        time.sleep(20)  # dbt-mysql is up and at `events` long before this copy commits
+
+    publish(pipeline, when_locked=start_models_then_stall)
+    started[0].wait()
+    assert mart_rows(pipeline) == expected_events(events, company_of_job())
