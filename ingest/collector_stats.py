@@ -51,7 +51,7 @@ class Report:
 
     at: datetime
     consumed: int
-    stored: int
+    written: int
     dead_lettered: int
     dead_lettered_by_reason: dict[str, int]
     batches: int
@@ -61,10 +61,10 @@ class Report:
 
 
 def increments(report: Report, baseline: Report | None) -> tuple[int, int, int]:
-    """What ``report`` adds to the last stored one (consumed, stored, dead-lettered): its counters, for the
+    """What ``report`` adds to the last stored one (consumed, written, dead-lettered): its counters, for the
     instance's first sample."""
-    before = (0, 0, 0) if baseline is None else (baseline.consumed, baseline.stored, baseline.dead_lettered)
-    return report.consumed - before[0], report.stored - before[1], report.dead_lettered - before[2]
+    before = (0, 0, 0) if baseline is None else (baseline.consumed, baseline.written, baseline.dead_lettered)
+    return report.consumed - before[0], report.written - before[1], report.dead_lettered - before[2]
 
 
 def _naive(moment: datetime) -> datetime:
@@ -81,7 +81,7 @@ class CounterPublisher:
         self._condition = threading.Condition()
         self._latest: Report | None = None
         self._closing = False
-        self._stored: Report | None = None  # the last report written: the next sample's baseline
+        self._published: Report | None = None  # the last report written: the next sample's baseline
         self._pruned_at = float("-inf")
         self._thread = threading.Thread(target=self._run, name="collector-counters", daemon=True)
         self._thread.start()
@@ -102,8 +102,8 @@ class CounterPublisher:
             log.warning("the collector's last counters were not published to MySQL within %.0fs", timeout)
 
     @property
-    def stored(self) -> Report | None:
-        return self._stored
+    def published(self) -> Report | None:
+        return self._published
 
     def _run(self) -> None:
         while True:
@@ -126,17 +126,17 @@ class CounterPublisher:
         """Upsert the instance's row and add a sample, in one transaction; prune now and then."""
         from jobpulse.clients import mysql_connect
 
-        consumed, stored, dead_lettered = increments(report, self._stored)
+        consumed, written, dead_lettered = increments(report, self._published)
         instance = self.instance
         connection = mysql_connect(self.settings, autocommit=False, connection_timeout=CONNECT_TIMEOUT)
         try:
             cursor = connection.cursor()
             cursor.execute(
                 "INSERT INTO collector_instances (instance_id, consumer_group, topic, host, pid, mode, started_at, "
-                "updated_at, stopped_at, consumed, stored, dead_lettered, dead_lettered_by_reason, batches, retries, "
+                "updated_at, stopped_at, consumed, written, dead_lettered, dead_lettered_by_reason, batches, retries, "
                 "lag_messages) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at), stopped_at = VALUES(stopped_at), "
-                "consumed = VALUES(consumed), stored = VALUES(stored), dead_lettered = VALUES(dead_lettered), "
+                "consumed = VALUES(consumed), written = VALUES(written), dead_lettered = VALUES(dead_lettered), "
                 "dead_lettered_by_reason = VALUES(dead_lettered_by_reason), batches = VALUES(batches), "
                 "retries = VALUES(retries), lag_messages = VALUES(lag_messages)",
                 (
@@ -150,7 +150,7 @@ class CounterPublisher:
                     _naive(report.at),
                     _naive(report.at) if report.stopped else None,
                     report.consumed,
-                    report.stored,
+                    report.written,
                     report.dead_lettered,
                     json.dumps(report.dead_lettered_by_reason, sort_keys=True),
                     report.batches,
@@ -159,15 +159,15 @@ class CounterPublisher:
                 ),
             )
             cursor.execute(
-                "INSERT INTO collector_samples (instance_id, sampled_at, consumed, stored, dead_lettered, "
+                "INSERT INTO collector_samples (instance_id, sampled_at, consumed, written, dead_lettered, "
                 "lag_messages) VALUES (%s, %s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE "
-                "consumed = consumed + VALUES(consumed), stored = stored + VALUES(stored), "
+                "consumed = consumed + VALUES(consumed), written = written + VALUES(written), "
                 "dead_lettered = dead_lettered + VALUES(dead_lettered), "
                 "lag_messages = VALUES(lag_messages)",
-                (instance.instance_id, _naive(report.at), consumed, stored, dead_lettered, report.lag),
+                (instance.instance_id, _naive(report.at), consumed, written, dead_lettered, report.lag),
             )
             connection.commit()
-            self._stored = report
+            self._published = report
             if time.monotonic() - self._pruned_at >= PRUNE_INTERVAL:
                 self._prune(cursor)
                 connection.commit()

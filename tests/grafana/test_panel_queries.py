@@ -46,8 +46,8 @@ COLUMNS = {
         "Newest event hour, age": ["freshness_seconds"],
         "Last successful run, age": ["since_last_success_seconds"],
         "Collector now": ["lag_messages", "since_report_seconds", "stopped"],
-        "Collector in the time range": ["consumed", "stored", "dead_lettered", "dead_letter_rate"],
-        "Collector throughput and lag": ["time", "consumed", "stored", "dead_lettered", "lag_messages"],
+        "Collector in the time range": ["consumed", "written", "dead_lettered", "dead_letter_rate"],
+        "Collector throughput and lag": ["time", "consumed", "written", "dead_lettered", "lag_messages"],
         "Runs in the time range": ["runs", "succeeded", "failed", "collected", "dead_lettered"],
         "Events per run": ["time", "events_collected", "events_dead_lettered", "events_landed", "cells_changed"],
         "Run duration": ["time", "total", "collect", "ingest", "dbt lakehouse", "publish", "dbt warehouse"],
@@ -199,7 +199,7 @@ def test_pipeline_health_matches_the_runs_and_the_quality_tables(grafana: Any, w
     assert all(value > 0 for value in per_run.column("cells_changed"))
     consumed = len(FIRST_RUN) + len(SECOND_RUN) + len(JUNK)  # each run's collector reported what it drained
     assert as_dict(found["Collector in the time range"]) == pytest.approx(
-        {"consumed": consumed, "stored": consumed - len(JUNK), "dead_lettered": len(JUNK),
+        {"consumed": consumed, "written": consumed - len(JUNK), "dead_lettered": len(JUNK),
          "dead_letter_rate": len(JUNK) / consumed},
         abs=1e-4,
     )  # fmt: skip

@@ -1,5 +1,5 @@
 """The collector's counters in MySQL: the real collector, against the stack's Kafka, Cassandra and MariaDB (a topic,
-consumer group and serving database of the test's own), publishes what it consumed, stored and dead-lettered;
+consumer group and serving database of the test's own), publishes what it consumed, wrote and dead-lettered;
 and a MySQL it cannot reach changes nothing of what it collects."""
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from jobpulse.migrations import migrate_mysql
 from tests.ingest.conftest import event_json, produce, stored
 
 
-def report(consumed: int, stored: int, dead_lettered: int, **changes: object) -> Report:
-    fields = dict(at=datetime.now(UTC), consumed=consumed, stored=stored, dead_lettered=dead_lettered,
+def report(consumed: int, written: int, dead_lettered: int, **changes: object) -> Report:
+    fields = dict(at=datetime.now(UTC), consumed=consumed, written=written, dead_lettered=dead_lettered,
                   dead_lettered_by_reason={}, batches=1, retries=0, lag=0)  # fmt: skip
     return Report(**{**fields, **changes})  # type: ignore[arg-type]
 
@@ -80,13 +80,13 @@ def test_the_counters_land_in_mysql_and_match_what_was_collected(serving: Settin
     by_consumed = sorted(instances, key=lambda row: row["consumed"])
     for collector, row in zip((second, first), by_consumed, strict=True):
         counters = collector.counters
-        assert (row["consumed"], row["stored"], row["dead_lettered"], row["batches"]) == (
+        assert (row["consumed"], row["written"], row["dead_lettered"], row["batches"]) == (
             counters.consumed, counters.written, counters.dead_lettered, counters.batches,
         )  # fmt: skip
         assert row["consumer_group"] == serving.collector_group and row["topic"] == serving.kafka_topic
         assert row["mode"] == "drain" and row["stopped_at"] is not None, "a drain stops cleanly"
         assert row["lag_messages"] in (0, None)
-    assert (by_consumed[1]["consumed"], by_consumed[1]["stored"], by_consumed[1]["dead_lettered"]) == (307, 300, 7)
+    assert (by_consumed[1]["consumed"], by_consumed[1]["written"], by_consumed[1]["dead_lettered"]) == (307, 300, 7)
     assert json.loads(by_consumed[1]["dead_lettered_by_reason"]) == {
         Reason.NOT_JSON.value: 4, Reason.INVALID_NUMBER.value: 3,
     }  # fmt: skip
@@ -94,14 +94,14 @@ def test_the_counters_land_in_mysql_and_match_what_was_collected(serving: Settin
 
     samples = rows(
         serving,
-        "SELECT instance_id, COUNT(*) AS reports, SUM(consumed) AS consumed, SUM(stored) AS stored, "
+        "SELECT instance_id, COUNT(*) AS reports, SUM(consumed) AS consumed, SUM(written) AS written, "
         "SUM(dead_lettered) AS dead_lettered FROM collector_samples GROUP BY instance_id",
     )
     totals = {
-        row["instance_id"]: (row["consumed"], row["stored"], row["dead_lettered"])
+        row["instance_id"]: (row["consumed"], row["written"], row["dead_lettered"])
         for row in rows(serving, "SELECT * FROM collector_instances")
     }
-    assert {row["instance_id"]: (row["consumed"], row["stored"], row["dead_lettered"]) for row in samples} == totals
+    assert {row["instance_id"]: (row["consumed"], row["written"], row["dead_lettered"]) for row in samples} == totals
     assert max(row["reports"] for row in samples) > 1, "the first drain reported batch by batch"
     (rate,) = rows(serving, "SELECT SUM(dead_lettered) / SUM(consumed) AS rate FROM collector_samples")
     assert float(rate["rate"]) == pytest.approx(8 / 309, abs=1e-4)  # MySQL divides to 4 decimals
@@ -133,7 +133,7 @@ def test_a_report_mysql_missed_is_carried_by_the_next_one(serving: Settings):
     publisher = CounterPublisher(dataclasses.replace(serving, mysql_port=closed_port()), instance)
     with pytest.raises(mysql.connector.Error):
         publisher.publish(report(100, 90, 10))
-    assert publisher.stored is None
+    assert publisher.published is None
     publisher.settings = serving  # MySQL is back
     publisher.offer(report(150, 135, 15, lag=42))
     publisher.close(timeout=30)
@@ -141,4 +141,4 @@ def test_a_report_mysql_missed_is_carried_by_the_next_one(serving: Settings):
     (row,) = rows(serving, "SELECT * FROM collector_instances")
     assert (row["consumed"], row["lag_messages"], row["stopped_at"], row["mode"]) == (150, 42, None, "service")
     (sample,) = rows(serving, "SELECT * FROM collector_samples")
-    assert (sample["consumed"], sample["stored"], sample["dead_lettered"]) == (150, 135, 15)
+    assert (sample["consumed"], sample["written"], sample["dead_lettered"]) == (150, 135, 15)

@@ -1,5 +1,5 @@
-{#- The collectors' reports over time: what each added since the previous one, and the lag then; a rate over a
-    time range is a sum of these (the pipeline-health dashboard, the dead-letter rate alert). -#}
+{#- The collectors' reports over time: what each added since the previous one, and the lag then; a
+    rate over a time range is a sum of these (the pipeline-health dashboard, the dead-letter alert). -#}
 
 with samples as (
     select * from {{ ref('stg_warehouse__collector_samples') }}
@@ -10,7 +10,7 @@ final as (
         instance_id,
         sampled_at,
         consumed,
-        stored,
+        written,
         dead_lettered,
         lag_messages
     from samples

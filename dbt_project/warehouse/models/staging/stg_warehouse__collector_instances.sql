@@ -14,7 +14,7 @@ final as (
         updated_at,
         stopped_at,
         consumed,
-        stored,
+        written,
         dead_lettered,
         dead_lettered_by_reason,
         batches,

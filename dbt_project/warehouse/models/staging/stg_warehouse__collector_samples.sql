@@ -7,7 +7,7 @@ final as (
         instance_id,
         sampled_at,
         consumed,
-        stored,
+        written,
         dead_lettered,
         lag_messages
     from source
