@@ -128,6 +128,23 @@ def test_the_collector_keeps_collecting_while_mysql_is_unreachable(private: Sett
     assert "could not publish the collector's counters to MySQL" in caplog.text
 
 
+def test_a_mysql_that_never_answers_does_not_hold_up_the_collector(private: Settings, cassandra):
+    """A server that takes the connection and says nothing (a hung MySQL): the loop never waits for it."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        hung = dataclasses.replace(private, mysql_port=silent.getsockname()[1])
+        valid = [event_json(job_id=index) for index in range(400)]
+        produce(private, valid)
+        began = time.monotonic()
+        collector = drain(hung, batch_size=40, stats_interval=0.0)
+        took = time.monotonic() - began
+    assert collector.counters.written == len(valid)
+    assert len(stored(cassandra, [json.loads(raw)["create_time"] for raw in valid])) == len(valid)
+    # ten batches and more reports, each a connection that would hang for seconds: only the last is waited for
+    assert took < 30
+
+
 def test_a_report_mysql_missed_is_carried_by_the_next_one(serving: Settings):
     instance = Instance(serving.collector_group, serving.kafka_topic, "service", datetime.now(UTC))
     publisher = CounterPublisher(dataclasses.replace(serving, mysql_port=closed_port()), instance)
