@@ -18,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from jobpulse.config import Settings
 
@@ -176,9 +177,9 @@ class CounterPublisher:
             connection.close()
 
     @staticmethod
-    def _prune(cursor: object) -> None:
+    def _prune(cursor: Any) -> None:
         for statement in (
             "DELETE FROM collector_samples WHERE sampled_at < UTC_TIMESTAMP(6) - INTERVAL %s DAY",
             "DELETE FROM collector_instances WHERE updated_at < UTC_TIMESTAMP(6) - INTERVAL %s DAY",
         ):
-            cursor.execute(statement, (RETENTION_DAYS,))  # type: ignore[attr-defined]
+            cursor.execute(statement, (RETENTION_DAYS,))

@@ -159,3 +159,25 @@ def test_a_report_mysql_missed_is_carried_by_the_next_one(serving: Settings):
     assert (row["consumed"], row["lag_messages"], row["stopped_at"], row["mode"]) == (150, 42, None, "service")
     (sample,) = rows(serving, "SELECT * FROM collector_samples")
     assert (sample["consumed"], sample["written"], sample["dead_lettered"]) == (150, 135, 15)
+
+
+def test_reports_older_than_the_retention_are_pruned(serving: Settings):
+    connection = mysql_connect(serving)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(
+            "INSERT INTO collector_instances VALUES ('gone', 'g', 't', 'h', 1, 'service', UTC_TIMESTAMP() - INTERVAL "
+            "9 DAY, UTC_TIMESTAMP() - INTERVAL 8 DAY, NULL, 1, 1, 0, '{}', 1, 0, 0)"
+        )
+        cursor.execute(
+            "INSERT INTO collector_samples VALUES ('gone', UTC_TIMESTAMP() - INTERVAL 8 DAY, 1, 1, 0, 0), "
+            "('gone', UTC_TIMESTAMP() - INTERVAL 6 DAY, 1, 1, 0, 0)"
+        )
+    finally:
+        connection.close()
+    instance = Instance(serving.collector_group, serving.kafka_topic, "service", datetime.now(UTC))
+    CounterPublisher(serving, instance).publish(report(1, 1, 0))
+
+    assert [row["instance_id"] for row in rows(serving, "SELECT * FROM collector_instances")] == [instance.instance_id]
+    kept = rows(serving, "SELECT instance_id FROM collector_samples ORDER BY sampled_at")
+    assert [row["instance_id"] for row in kept] == ["gone", instance.instance_id], "within the retention: kept"
