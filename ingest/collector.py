@@ -24,9 +24,11 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ingest.collector_stats import CounterPublisher, Instance, Report
 from ingest.events import Event, Reason, Rejected, parse_event
 from jobpulse.config import Settings
 
@@ -46,11 +48,13 @@ SOURCE_HEADER = "jobpulse.source"  # topic/partition/offset of the original mess
 
 @dataclass
 class Counters:
-    """What the collector has done since it started; written to its stats file and logged periodically."""
+    """What the collector has done since it started; written to its stats file (and with ``publish_counters`` to
+    MySQL) and logged periodically."""
 
     consumed: int = 0
     written: int = 0
     dead_lettered: int = 0
+    dead_lettered_by_reason: dict[str, int] = field(default_factory=dict)
     batches: int = 0
     retries: int = 0
     lag: int | None = None
@@ -93,6 +97,7 @@ class CollectorConfig:
     backoff_max: float = 30.0
     stats_interval: float = 10.0
     stats_file: Path | None = None
+    publish_counters: bool = False  # also to MySQL (ingest.collector_stats), for the dashboard and the alerts
     dead_letter_attempts: int = 5  # then the collector stops (exit status 69) rather than skip a rejected message
     dead_letter_timeout: float = 30.0  # seconds a dead-letter produce may take before it counts as failed
 
@@ -134,6 +139,7 @@ class Collector:
         self._at_end: set[tuple[str, int]] = set()
         self._last_stats = 0.0
         self._pending: Batch | None = None
+        self._publisher: CounterPublisher | None = None
         self._consumer: Consumer
         self._producer: Producer
         self._raw_log: RawLog
@@ -178,7 +184,17 @@ class Collector:
                 },
             )
         )
-        session = None
+        if self.config.publish_counters:
+            self._publisher = CounterPublisher(
+                self.settings,
+                Instance(
+                    self.settings.collector_group,
+                    self.settings.kafka_topic,
+                    "drain" if drain else "service",
+                    datetime.fromtimestamp(self.counters.started_at, UTC),
+                ),
+            )
+        session, stopped_cleanly = None, False
         try:
             session = self._retry("connect to Cassandra", self._connect_cassandra)
             self._raw_log = self._retry("register with the raw log", lambda: RawLog(session, keyspace(self.settings)))
@@ -196,10 +212,14 @@ class Collector:
                     break
             self._finish_pending()
             self._raw_log.close()  # nothing in flight: the ingest need not wait for this collector any more
+            stopped_cleanly = True
         except Stopping:
             log.warning("stopped during a retry: the batch in hand stays uncommitted and will be consumed again")
+            stopped_cleanly = True
         finally:
-            self._report(force=True)
+            self._report(force=True, stopped=stopped_cleanly)
+            if self._publisher is not None:
+                self._publisher.close(timeout=10)
             consumer.close()
             self._producer.flush(10)
             if session is not None:
@@ -289,6 +309,9 @@ class Collector:
         self.counters.consumed += batch.consumed
         self.counters.written += len(batch.events) - len(refused)
         self.counters.dead_lettered += len(rejects)
+        for _message, rejected in rejects:
+            reason = rejected.reason.value
+            self.counters.dead_lettered_by_reason[reason] = self.counters.dead_lettered_by_reason.get(reason, 0) + 1
         self.counters.batches += 1
 
     @staticmethod
@@ -385,7 +408,7 @@ class Collector:
                     known = True
         self.counters.lag = lag if known else None
 
-    def _report(self, force: bool = False) -> None:
+    def _report(self, force: bool = False, stopped: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._last_stats < self.config.stats_interval:
             return
@@ -397,3 +420,18 @@ class Collector:
             scratch = self.config.stats_file.with_suffix(".tmp")
             scratch.write_text(json.dumps({**asdict(self.counters), "pid": os.getpid()}))
             scratch.replace(self.config.stats_file)
+        if self._publisher is not None:
+            counters = self.counters
+            self._publisher.offer(
+                Report(
+                    datetime.fromtimestamp(counters.updated_at, UTC),
+                    counters.consumed,
+                    counters.written,
+                    counters.dead_lettered,
+                    dict(counters.dead_lettered_by_reason),
+                    counters.batches,
+                    counters.retries,
+                    counters.lag,
+                    stopped,
+                )
+            )

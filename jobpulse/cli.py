@@ -150,6 +150,7 @@ def _collect(args: argparse.Namespace) -> int:
     config = CollectorConfig(
         batch_size=args.batch_size,
         stats_file=stats_file,
+        publish_counters=True,
         dead_letter_attempts=args.dead_letter_attempts,
         dead_letter_timeout=args.dead_letter_timeout,
     )

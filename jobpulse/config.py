@@ -214,12 +214,19 @@ class Settings:
     alert_dead_letter_rate: Fraction = setting(
         "JOBPULSE_ALERT_DEAD_LETTER_RATE",
         "0.01",
-        "Grafana alerts when the runs of the last hour dead-lettered more than this share of what they collected",
+        "Grafana alerts when the collectors dead-lettered more than this share of the messages they consumed in "
+        "the last hour",
     )
-    alert_collect_seconds: Seconds = setting(
-        "JOBPULSE_ALERT_COLLECT_SECONDS",
+    alert_collector_lag: Annotated[int, Field(ge=0)] = setting(
+        "JOBPULSE_ALERT_COLLECTOR_LAG",
+        "50000",
+        "Grafana alerts when the collector's consumer group has more messages than this not yet stored",
+    )
+    alert_collector_silence: Seconds = setting(
+        "JOBPULSE_ALERT_COLLECTOR_SILENCE",
         "120",
-        "Grafana alerts when a run's collect step took longer than this to drain the topic (seconds)",
+        "Grafana alerts when a running collector has not reported its counters to MySQL for this long "
+        "(seconds; it reports every 10 s)",
     )
     spark_thrift_host: str = setting("JOBPULSE_SPARK_THRIFT_HOST", "127.0.0.1", "Spark Thrift server address")
     spark_thrift_port: Port = setting("JOBPULSE_SPARK_THRIFT_PORT", "10000", "Spark Thrift server port")

@@ -26,10 +26,9 @@ def named(base: Settings, name: str) -> Settings:
     )
 
 
-def create(settings: Settings) -> None:
-    """Create the namespace's MySQL database (granted to the pipeline's and the read-only account, as the stack's
-    own) and apply every migration."""
-    from jobpulse.migrations import migrate
+def create_serving_database(settings: Settings) -> None:
+    """Create the namespace's MySQL database, granted to the pipeline's and the read-only account as the stack's
+    own (no migration applied)."""
     from jobpulse.stack import service
     from jobpulse.stack.mariadb import PIPELINE_PRIVILEGES, READONLY_PRIVILEGES, grant_sql
 
@@ -38,6 +37,23 @@ def create(settings: Settings) -> None:
         + grant_sql(PIPELINE_PRIVILEGES, settings.mysql_database, settings.mysql_user)
         + grant_sql(READONLY_PRIVILEGES, settings.mysql_database, settings.mysql_readonly_user)
     )
+
+
+def drop_serving_database(settings: Settings) -> None:
+    from jobpulse.stack import service
+
+    # Grants outlive a dropped database: remove the namespace's from the grant table too.
+    service(settings, "mariadb").admin_sql(
+        f"DROP DATABASE IF EXISTS {settings.mysql_database};"
+        f"DELETE FROM mysql.db WHERE Db = '{settings.mysql_database}'; FLUSH PRIVILEGES;"
+    )
+
+
+def create(settings: Settings) -> None:
+    """Create the namespace's MySQL database and apply every migration."""
+    from jobpulse.migrations import migrate
+
+    create_serving_database(settings)
     migrate(settings, say=lambda message: None)
 
 
@@ -46,13 +62,8 @@ def drop(settings: Settings) -> None:
     from confluent_kafka.admin import AdminClient
 
     from jobpulse.clients import cassandra_cluster, kafka_config, thrift_cursor
-    from jobpulse.stack import service
 
-    # Grants outlive a dropped database: remove the namespace's from the grant table too.
-    service(settings, "mariadb").admin_sql(
-        f"DROP DATABASE IF EXISTS {settings.mysql_database};"
-        f"DELETE FROM mysql.db WHERE Db = '{settings.mysql_database}'; FLUSH PRIVILEGES;"
-    )
+    drop_serving_database(settings)
     with thrift_cursor(settings) as cursor:
         for database in (settings.lakehouse_database, settings.dbt_lakehouse_schema):
             cursor.execute(f"DROP DATABASE IF EXISTS {database} CASCADE")

@@ -122,7 +122,7 @@ def nothing_new(held: int, trailing: float, safety_lag: float, batch: int) -> st
 def run_once(settings: Settings, say: Callable[[str], None] = print, reprocess: DateRange | None = None) -> RunReport:
     """Run every step in order and return what they did; raises on the first failing step (recorded). With
     ``reprocess``, the run also rebuilds those event dates from the raw log (jobpulse/reprocessing.py)."""
-    from ingest.collector import Collector
+    from ingest.collector import Collector, CollectorConfig
     from ingest.spark import ingest_job
     from jobpulse import dbt
     from jobpulse.progress import Progress
@@ -143,7 +143,7 @@ def run_once(settings: Settings, say: Callable[[str], None] = print, reprocess: 
     try:
         # The collector unregisters from the raw log when it has drained the topic, so what it stored is
         # capturable at once (ingest.capture.capture_bound).
-        counters = step("collect", lambda: Collector(settings).run(drain=True))
+        counters = step("collect", lambda: Collector(settings, CollectorConfig(publish_counters=True)).run(drain=True))
         report.events_collected, report.events_dead_lettered = counters.written, counters.dead_lettered
         if reprocess is not None or step("check for new arrivals", lambda: ingest_job.has_new_arrivals_now(settings)):
             # each batch being landed shows its own progress

@@ -27,9 +27,10 @@ COMPOSE = PROJECT_ROOT / "docker" / "docker-compose.yml"
 # --- the file ---------------------------------------------------------------------------------------------------
 
 
-def test_the_four_alerts_are_provisioned():
+def test_the_five_alerts_are_provisioned():
     assert [rule["uid"] for rule in RULES] == [
-        "jobpulse-events-stale", "jobpulse-no-successful-run", "jobpulse-dead-letter-rate", "jobpulse-collect-slow",
+        "jobpulse-events-stale", "jobpulse-no-successful-run", "jobpulse-dead-letter-rate", "jobpulse-collector-lag",
+        "jobpulse-collector-silent",
     ]  # fmt: skip
 
 
@@ -74,7 +75,7 @@ def test_every_threshold_is_a_setting_that_grafana_gets_with_its_default():
     text = "".join(path.read_text() for path in alerts.rule_files()).replace("$$", "")
     thresholds = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", text))
     assert thresholds == {"JOBPULSE_ALERT_EVENTS_AGE", "JOBPULSE_ALERT_SUCCESS_AGE", "JOBPULSE_ALERT_DEAD_LETTER_RATE",
-                          "JOBPULSE_ALERT_COLLECT_SECONDS"}  # fmt: skip
+                          "JOBPULSE_ALERT_COLLECTOR_LAG", "JOBPULSE_ALERT_COLLECTOR_SILENCE"}  # fmt: skip
     passed = dict(re.findall(r"(JOBPULSE_ALERT_\w+): \$\{\1:-([^}]*)\}", COMPOSE.read_text()))
     assert passed == {name: DEFAULTS[name] for name in thresholds}
 
@@ -122,13 +123,20 @@ def marts(settings: Settings) -> Iterator[Settings]:
         yield namespaced
 
 
-def write(settings: Settings, facts_hours: list[datetime], runs: list[dict[str, Any]]) -> None:
-    """Fact cells at the given hours (then the warehouse models, as a run ends) and the recorded runs, replacing
-    the previous ones."""
+def write(
+    settings: Settings,
+    facts_hours: list[datetime],
+    runs: list[dict[str, Any]],
+    collectors: list[dict[str, Any]],
+) -> None:
+    """Fact cells at the given hours (then the warehouse models, as a run ends), the recorded runs and the
+    collectors' reports, replacing the previous ones. A collector is its last report's time, whether it stopped
+    cleanly, its lag then, and its samples as (minutes ago, consumed, dead-lettered)."""
     connection = mysql_connect(settings)
     try:
         cursor = connection.cursor()
-        cursor.execute("DELETE FROM pipeline_runs")
+        for table in ("pipeline_runs", "collector_instances", "collector_samples"):
+            cursor.execute(f"DELETE FROM {table}")
         for hour in facts_hours:
             cursor.execute(
                 "INSERT INTO job_hourly_facts VALUES (1, %s, %s, 1, 1, 1, 3, 1.5, 0.5, 1, 0, 0, 1, UTC_TIMESTAMP(6))",
@@ -141,13 +149,33 @@ def write(settings: Settings, facts_hours: list[datetime], runs: list[dict[str, 
                 (
                     f"run{number}",
                     run["started"].replace(tzinfo=None),
-                    run["started"].replace(tzinfo=None) + timedelta(seconds=run["collect"] + 30),
+                    run["started"].replace(tzinfo=None) + timedelta(seconds=35),
                     run["status"],
                     run["collected"],
                     run["dead_lettered"],
-                    json.dumps({"collect": run["collect"]}),
+                    json.dumps({"collect": 5}),
                 ),
             )
+        for number, collector in enumerate(collectors):
+            reported = collector["reported"].replace(tzinfo=None)
+            samples = [
+                (reported - timedelta(minutes=ago), consumed, dead) for ago, consumed, dead in collector["samples"]
+            ]
+            consumed, dead_lettered = sum(sample[1] for sample in samples), sum(sample[2] for sample in samples)
+            cursor.execute(
+                "INSERT INTO collector_instances VALUES (%s, 'jobpulse-collector', 'tracking', 'host', %s, 'service', "
+                "%s, %s, %s, %s, %s, %s, '{}', 1, 0, %s)",
+                (
+                    f"collector{number}", number, reported - timedelta(hours=2), reported,
+                    reported if collector["stopped"] else None, consumed, consumed - dead_lettered, dead_lettered,
+                    collector["lag"],
+                ),
+            )  # fmt: skip
+            for at, consumed, dead_lettered in samples:
+                cursor.execute(
+                    "INSERT INTO collector_samples VALUES (%s, %s, %s, %s, %s, %s)",
+                    (f"collector{number}", at, consumed, consumed - dead_lettered, dead_lettered, collector["lag"]),
+                )
         connection.commit()
     finally:
         connection.close()
@@ -169,22 +197,35 @@ def test_the_rules_fire_for_a_stale_pipeline_and_not_for_a_fresh_one(marts: Sett
         "jobpulse-events-stale": "Alerting",  # no event at all, no run at all: as stale as can be
         "jobpulse-no-successful-run": "Alerting",
         "jobpulse-dead-letter-rate": "Normal",  # nothing collected: no rate to judge
-        "jobpulse-collect-slow": "Normal",
+        "jobpulse-collector-lag": "Normal",  # no collector ever reported: the staleness rules speak
+        "jobpulse-collector-silent": "Normal",
     }
 
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    stale = [
-        # the last success, three hours ago; since then one slow run that dead-lettered a third of its messages
-        {"started": now - timedelta(hours=3), "status": "success", "collected": 900, "dead_lettered": 0, "collect": 5},
-        {"started": datetime.now(UTC) - timedelta(minutes=12), "status": "failed", "collected": 100,
-         "dead_lettered": 50, "collect": 600},
+    stale_runs = [{"started": now - timedelta(hours=3), "status": "success", "collected": 900, "dead_lettered": 0}]
+    # the collector last reported 10 minutes ago, far behind, after an hour that dead-lettered a third of its
+    # messages; one that stopped cleanly before it does not count
+    stale_collectors = [
+        {"reported": datetime.now(UTC) - timedelta(minutes=40), "stopped": True, "lag": 0, "samples": [(0, 10, 0)]},
+        {"reported": datetime.now(UTC) - timedelta(minutes=10), "stopped": False, "lag": 900_000,
+         "samples": [(50, 50, 20), (20, 40, 10), (0, 60, 20)]},
     ]  # fmt: skip
-    write(marts, [now - timedelta(hours=10)], stale)
+    write(marts, [now - timedelta(hours=10)], stale_runs, stale_collectors)
     assert states(marts) == dict.fromkeys(every, "Alerting")
 
-    fresh = [
-        {"started": datetime.now(UTC) - timedelta(minutes=2), "status": "success", "collected": 10_000,
-         "dead_lettered": 5, "collect": 3},
+    fresh_runs = [{"started": datetime.now(UTC) - timedelta(minutes=2), "status": "success", "collected": 10_000,
+                   "dead_lettered": 5}]  # fmt: skip
+    # the dead one of before, now succeeded by a collector that reports, keeps up, and dead-letters little
+    fresh_collectors = [
+        stale_collectors[1],
+        {"reported": datetime.now(UTC) - timedelta(seconds=5), "stopped": False, "lag": 40,
+         "samples": [(0, 5000, 2), (1, 5000, 3)]},
     ]  # fmt: skip
-    write(marts, [now], fresh)
+    write(marts, [now], fresh_runs, fresh_collectors)
     assert states(marts) == dict.fromkeys(every, "Normal")
+
+    # a cleanly stopped collector is not silent (a deliberate stop); its report still counts for the rate
+    fresh_collectors[1]["stopped"] = True
+    write(marts, [], fresh_runs, fresh_collectors)  # the fact cell of before stays
+    assert states(marts)["jobpulse-collector-silent"] == "Normal"
+    assert states(marts)["jobpulse-collector-lag"] == "Normal"

@@ -45,6 +45,9 @@ COLUMNS = {
     "jobpulse-pipeline-health": {
         "Newest event hour, age": ["freshness_seconds"],
         "Last successful run, age": ["since_last_success_seconds"],
+        "Collector now": ["lag_messages", "since_report_seconds", "stopped"],
+        "Collector in the time range": ["consumed", "written", "dead_lettered", "dead_letter_rate"],
+        "Collector throughput and lag": ["time", "consumed", "written", "dead_lettered", "lag_messages"],
         "Runs in the time range": ["runs", "succeeded", "failed", "collected", "dead_lettered"],
         "Events per run": ["time", "events_collected", "events_dead_lettered", "events_landed", "cells_changed"],
         "Run duration": ["time", "total", "collect", "ingest", "dbt lakehouse", "publish", "dbt warehouse"],
@@ -194,6 +197,16 @@ def test_pipeline_health_matches_the_runs_and_the_quality_tables(grafana: Any, w
     assert per_run.column("events_collected") == [len(FIRST_RUN), len(SECOND_RUN)]
     assert per_run.column("events_dead_lettered") == [0, len(JUNK)]
     assert all(value > 0 for value in per_run.column("cells_changed"))
+    consumed = len(FIRST_RUN) + len(SECOND_RUN) + len(JUNK)  # each run's collector reported what it drained
+    assert as_dict(found["Collector in the time range"]) == pytest.approx(
+        {"consumed": consumed, "written": consumed - len(JUNK), "dead_lettered": len(JUNK),
+         "dead_letter_rate": len(JUNK) / consumed},
+        abs=1e-4,
+    )  # fmt: skip
+    now_row = dict(zip(found["Collector now"].columns, found["Collector now"].rows[0], strict=True))
+    assert now_row["stopped"] == 1 and now_row["lag_messages"] in (0, None), "the second run's collector drained"
+    throughput = found["Collector throughput and lag"]
+    assert sum(float(value) for value in throughput.column("consumed")) == consumed
     durations = found["Run duration"]
     for total, *steps in (row[1:] for row in durations.rows):
         assert 0 < sum(step for step in steps if step is not None) <= float(total) + 0.5
