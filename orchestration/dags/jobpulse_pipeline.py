@@ -52,6 +52,8 @@ settings = load_settings()
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=2),
         "execution_timeout": timedelta(minutes=10),
+        "on_success_callback": scheduling.record_task_success,  # each task's time joins the run's pipeline_runs row
+        "on_failure_callback": scheduling.record_task_failure,  # and a task failing the run records it failed
     },
 )
 def jobpulse_pipeline() -> None:
