@@ -102,6 +102,22 @@ def record_step(settings: Settings, report: RunReport) -> None:
         connection.close()
 
 
+def record_ended(settings: Settings, run_id: str, error: str) -> None:
+    """Record as failed a run still recorded running, though it has ended: it failed without a task's callback
+    saying so (it timed out, or its worker died)."""
+    from jobpulse.clients import mysql_connect
+
+    connection = mysql_connect(settings)
+    try:
+        connection.cursor().execute(
+            "UPDATE pipeline_runs SET status = 'failed', finished_at = UTC_TIMESTAMP(6), error = %s "
+            "WHERE run_id = %s AND status = 'running'",
+            (error, run_id),
+        )
+    finally:
+        connection.close()
+
+
 def landed_through(settings: Settings) -> int | None:
     """The landing table's newest batch (from its Delta log: no Spark)."""
     from ingest.capture import read_position

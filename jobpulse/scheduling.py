@@ -346,12 +346,21 @@ def record_task_failure(context: Mapping[str, Any]) -> None:
     recorded(lambda settings: record(settings, task_report(context), "failed", failure_of(context)), context)
 
 
+def record_run_failure(context: Mapping[str, Any]) -> None:
+    """The pipeline DAG's ``on_failure_callback`` (run by the DAG processor, after the run ended): a run its
+    tasks left recorded running, such as one that outlived its ``dagrun_timeout``, is recorded failed."""
+    from jobpulse.pipeline import record_ended
+
+    reason = context.get("reason") or "failed"
+    recorded(lambda settings: record_ended(settings, context["run_id"], f"the run failed: {reason}"), context)
+
+
 def recorded(write: Callable[[Settings], None], context: Mapping[str, Any]) -> None:
     """Make ``write``, logging a failure (MySQL may be why the task failed): it must not hide the task's outcome."""
     try:
         write(settings_from_connections())
     except Exception:
-        log.exception("could not record run %s in pipeline_runs", context["dag_run"].run_id)
+        log.exception("could not record run %s in pipeline_runs", context["run_id"])
 
 
 def maintain_lakehouse() -> dict[str, tuple[int, int]]:

@@ -18,6 +18,9 @@ import pytest
 from jobpulse import dashboards, scheduling
 from jobpulse.clients import mysql_connect
 from jobpulse.config import Settings
+from jobpulse.config import environment as jobpulse_environment
+from jobpulse.pipeline import record, record_step
+from jobpulse.scheduling import connection_uris
 from tests.dags.conftest import AIRFLOW_HOME
 from tests.dags.test_pipeline_dag_runs import DAG_ID, airflow, dag_test, simulate_and_collect
 from tests.pipeline.namespace import isolated_pipeline
@@ -30,6 +33,7 @@ def context(task_id: str, seconds: float, params: dict | None = None, error: Bas
     ti = SimpleNamespace(task_id=task_id, start_date=STARTED + timedelta(seconds=5))
     ti.end_date = ti.start_date + timedelta(seconds=seconds)
     return {
+        "run_id": "scheduled__2026-12-06T23:00:00",
         "dag_run": SimpleNamespace(run_id="scheduled__2026-12-06T23:00:00", start_date=STARTED),
         "ti": ti,
         "params": params or {"reprocess_from": None, "reprocess_to": None},
@@ -138,7 +142,7 @@ def test_a_failed_run_is_recorded_with_its_step_times_and_a_skipped_one_not_at_a
         mysql(pipeline, "RENAME TABLE job_hourly_facts_away TO job_hourly_facts")
     assert result.returncode != 0 and states["warehouse"] == "failed", states
     ((run_id, source, status, steps, error, collected),) = runs(pipeline)
-    assert (run_id, source, status, collected) == ("manual__2026-11-29T00:00:00+00:00", "airflow", "failed", None)
+    assert (source, status, collected) == ("airflow", "failed", None)
     assert "job_hourly_facts" in error
     airflow_seconds = task_seconds(run_id)
     assert steps.keys() == airflow_seconds.keys() == {"wait for new data", "ingest", "dbt lakehouse", "warehouse"}
@@ -155,9 +159,9 @@ def test_a_failed_run_is_recorded_with_its_step_times_and_a_skipped_one_not_at_a
 
     # the dashboard's step-duration panel shows both runs' steps
     board = dashboards.load("pipeline_health")
-    now = datetime.now(UTC)
-    time_range = dashboards.TimeRange(now - timedelta(hours=1), now + timedelta(minutes=1))
-    connection = mysql_connect(pipeline)
+    # `airflow dags test` starts a run at its logical date (a scheduled run starts when it starts)
+    time_range = dashboards.TimeRange(datetime(2026, 11, 29, tzinfo=UTC), datetime.now(UTC) + timedelta(minutes=1))
+    connection = dashboards.connect(pipeline)  # as Grafana's data source does
     try:
         (durations,) = dashboards.run_panel(connection, dashboards.panel(board, "Run duration"), time_range, {})
     finally:
@@ -172,3 +176,31 @@ def test_a_failed_run_is_recorded_with_its_step_times_and_a_skipped_one_not_at_a
     result, states = dag_test(pipeline, "2026-11-29T00:02:00+00:00")  # nothing new: skipped, and not recorded
     assert result.returncode == 0 and set(states.values()) == {"skipped"}, states
     assert mysql(pipeline, "SELECT COUNT(*) FROM pipeline_runs") == [(2,)]
+
+
+def test_the_pipeline_dag_records_each_task_and_a_run_no_task_recorded(dagbag):
+    pipeline_dag = dagbag.dags[DAG_ID]
+    assert scheduling.record_run_failure in pipeline_dag.on_failure_callback
+    for task in pipeline_dag.tasks:
+        assert (task.on_success_callback, task.on_failure_callback) == (
+            [scheduling.record_task_success],
+            [scheduling.record_task_failure],
+        ), task.task_id
+
+
+def test_a_run_that_ended_recorded_running_is_recorded_failed(pipeline: Settings, monkeypatch: pytest.MonkeyPatch):
+    for variable, value in {**connection_uris(pipeline), **jobpulse_environment(pipeline)}.items():
+        monkeypatch.setenv(variable, value)
+    timed_out, failed = (scheduling.scheduled_run(f"scheduled__{name}", STARTED, None) for name in ("late", "failed"))
+    record_step(pipeline, timed_out)
+    record(pipeline, failed, "failed", "KeyError: 'events'")
+    for run in (timed_out, failed):
+        scheduling.record_run_failure({"run_id": run.run_id, "reason": "timed_out"})
+    assert mysql(
+        pipeline,
+        "SELECT run_id, status, error, finished_at IS NOT NULL FROM pipeline_runs "
+        "WHERE run_id IN ('scheduled__late', 'scheduled__failed') ORDER BY run_id",
+    ) == [
+        ("scheduled__failed", "failed", "KeyError: 'events'", 1),
+        ("scheduled__late", "failed", "the run failed: timed_out", 1),
+    ]
