@@ -1,7 +1,8 @@
 """One end-to-end micro-batch, the steps the Airflow DAG runs: collect, ingest, dbt on the lakehouse, publish,
 dbt on the warehouse. Each step resumes from its own committed state, so a run that fails anywhere is
 completed by the next one. Every run is recorded in MySQL's ``pipeline_runs`` (what it did, how long each
-step took), which the pipeline-health dashboard reads.
+step took), which the pipeline-health dashboard reads; a scheduled run's row is written by its tasks as they end
+(jobpulse/scheduling.py).
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from jobpulse.reprocessing import DateRange
 class RunReport:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    events_collected: int = 0
-    events_dead_lettered: int = 0
-    events_landed: int = 0
-    cells_changed: int = 0
+    # None where not known: a scheduled run's collector runs beside Airflow as a service, not in the run, and
+    # only its last task knows what the run landed and changed
+    events_collected: int | None = 0
+    events_dead_lettered: int | None = 0
+    events_landed: int | None = 0
+    cells_changed: int | None = 0
     landed_through_batch: int | None = None
     step_seconds: dict[str, float] = field(default_factory=dict)
     source: str = "cli"
@@ -40,8 +43,12 @@ class RunReport:
         ]
 
 
+MERGED_STEPS = "JSON_MERGE_PATCH(COALESCE(step_seconds, '{}'), VALUES(step_seconds))"  # the new steps win
+
+
 def record(settings: Settings, report: RunReport, status: str, error: str | None = None) -> None:
-    """Write (or complete) the run's row in ``pipeline_runs``."""
+    """Write (or complete) the run's row in ``pipeline_runs``; its steps join those already recorded (a
+    scheduled run's tasks record theirs as they end, see `record_step`)."""
     from jobpulse.clients import mysql_connect
 
     connection = mysql_connect(settings)
@@ -52,7 +59,7 @@ def record(settings: Settings, report: RunReport, status: str, error: str | None
             "VALUES (%s, %s, UTC_TIMESTAMP(6), %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON DUPLICATE KEY UPDATE finished_at = VALUES(finished_at), status = VALUES(status), "
             "events_landed = VALUES(events_landed), cells_changed = VALUES(cells_changed), "
-            "step_seconds = VALUES(step_seconds), error = VALUES(error), "
+            f"step_seconds = {MERGED_STEPS}, error = VALUES(error), "
             "landed_through_batch = VALUES(landed_through_batch)",
             (
                 report.run_id,
@@ -67,6 +74,45 @@ def record(settings: Settings, report: RunReport, status: str, error: str | None
                 report.landed_through_batch,
                 report.source,
             ),
+        )
+    finally:
+        connection.close()
+
+
+def record_step(settings: Settings, report: RunReport) -> None:
+    """Add a running run's finished steps (``report.step_seconds``) to its row, created ``running`` by the
+    first. Never changes the run's outcome, so it may land before or after the run's final `record`."""
+    from jobpulse.clients import mysql_connect
+
+    connection = mysql_connect(settings)
+    try:
+        connection.cursor().execute(
+            "INSERT INTO pipeline_runs (run_id, started_at, status, events_collected, step_seconds, source) "
+            "VALUES (%s, %s, 'running', %s, %s, %s) "
+            f"ON DUPLICATE KEY UPDATE step_seconds = {MERGED_STEPS}",
+            (
+                report.run_id,
+                report.started_at.replace(tzinfo=None),
+                report.events_collected,
+                json.dumps(report.step_seconds),
+                report.source,
+            ),
+        )
+    finally:
+        connection.close()
+
+
+def record_ended(settings: Settings, run_id: str, error: str) -> None:
+    """Record as failed a run still recorded running, though it has ended: it failed without a task's callback
+    saying so (it timed out, or its worker died)."""
+    from jobpulse.clients import mysql_connect
+
+    connection = mysql_connect(settings)
+    try:
+        connection.cursor().execute(
+            "UPDATE pipeline_runs SET status = 'failed', finished_at = UTC_TIMESTAMP(6), error = %s "
+            "WHERE run_id = %s AND status = 'running'",
+            (error, run_id),
         )
     finally:
         connection.close()

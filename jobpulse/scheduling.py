@@ -15,7 +15,10 @@ What a connection does not say (topics, database names, lags) comes from the JOB
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -28,7 +31,10 @@ if TYPE_CHECKING:
     from airflow.sdk import Connection
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 
+    from jobpulse.pipeline import RunReport
     from jobpulse.reprocessing import DateRange
+
+log = logging.getLogger(__name__)
 
 SPARK_CONN, MYSQL_CONN, CASSANDRA_CONN = "jobpulse_spark_thrift", "jobpulse_mysql", "jobpulse_cassandra"
 
@@ -294,9 +300,10 @@ def source_freshness() -> None:
         dbt.freshness(settings, project)
 
 
-def publish_and_build_warehouse(settings: Settings, reprocess: DateRange | None = None) -> None:
+def publish_and_build_warehouse(settings: Settings, reprocess: DateRange | None = None) -> dict[str, float]:
     """The publish and the warehouse's models, whose dbt starts as soon as the publish holds the facts lock:
-    its start-up overlaps the copy, and `events` waits for the copy to commit. A failed publish stops it."""
+    its start-up overlaps the copy, and `events` waits for the copy to commit. A failed publish stops it.
+    Returns the seconds of each, as the CLI names them (dbt's: what it took after the publish)."""
     from jobpulse import dbt
     from jobpulse.publish import publish
 
@@ -306,30 +313,104 @@ def publish_and_build_warehouse(settings: Settings, reprocess: DateRange | None 
     def start_models() -> None:
         started.append(dbt.start_warehouse_models(settings, variables))
 
+    began = time.monotonic()
     try:
         publish(settings, reprocess, when_locked=start_models)
     except BaseException:
         for models in started:
             models.stop()
         raise
+    published = time.monotonic()
     started[0].wait()
+    return {"publish": round(published - began, 2), "dbt warehouse": round(time.monotonic() - published, 2)}
 
 
 def warehouse(run_id: str, started_at: datetime, events_landed: int, reprocess: DateRange | None = None) -> None:
     """A run's serving side, in one task (an Airflow task costs about a second of a run): publish the changed
-    facts to MySQL, build the warehouse models, and record the run in `pipeline_runs` (what the
-    pipeline-health dashboard reads). Each part resumes from committed state, so a retry redoes only what
-    did not commit."""
-    from jobpulse.pipeline import RunReport, cells_changed_since, landed_through, record
+    facts to MySQL, build the warehouse models, and record the run's success in `pipeline_runs` (what the
+    pipeline-health dashboard reads) with the time of each, as the CLI names them. Each part resumes from
+    committed state, so a retry redoes only what did not commit."""
+    from jobpulse.pipeline import cells_changed_since, landed_through, record
 
     settings = settings_from_connections()
-    publish_and_build_warehouse(settings, reprocess)
-    source = "airflow" if reprocess is None else "reprocess"
-    report = RunReport(run_id=run_id, started_at=started_at, events_landed=events_landed, source=source)
-    report.cells_changed = cells_changed_since(settings, started_at)
+    report = scheduled_run(run_id, started_at, reprocess)
+    report.events_landed = events_landed
+    serving_started = datetime.now(UTC)
+    report.step_seconds.update(publish_and_build_warehouse(settings, reprocess))
+    report.cells_changed = cells_changed_since(settings, serving_started)
     report.landed_through_batch = landed_through(settings)
-    report.step_seconds = {"total": round((datetime.now(UTC) - started_at).total_seconds(), 2)}
     record(settings, report, "success")
+
+
+# -- the run's record -------------------------------------------------------------------------------------------
+# Each task of a pipeline run that ends adds its time (from its task instance's start and end) to the run's
+# `pipeline_runs` row, in one small write from its own callback; the warehouse task, which ends a successful run,
+# records its parts and the outcome itself. A task that fails the run (its retries spent) records the failure.
+
+STEP_OF_TASK = {"new_data": "wait for new data", "lakehouse": "dbt lakehouse"}  # else the task id, e.g. "ingest"
+RECORDS_ITSELF = "warehouse"
+
+
+def scheduled_run(run_id: str, started_at: datetime, reprocess: DateRange | None) -> RunReport:
+    """A scheduled run's report, its counts not known yet (the collector's never: it runs as a service)."""
+    from jobpulse.pipeline import RunReport
+
+    return RunReport(
+        run_id,
+        started_at,
+        events_collected=None,
+        events_dead_lettered=None,
+        events_landed=None,
+        cells_changed=None,
+        source="airflow" if reprocess is None else "reprocess",
+    )
+
+
+def task_report(context: Mapping[str, Any]) -> RunReport:
+    """The run of a task's callback ``context``, with that task's step: its name and seconds."""
+    dag_run, task = context["dag_run"], context["ti"]
+    report = scheduled_run(dag_run.run_id, dag_run.start_date, reprocess_of(context["params"]))
+    seconds = ((task.end_date or datetime.now(UTC)) - task.start_date).total_seconds()
+    report.step_seconds[STEP_OF_TASK.get(task.task_id, task.task_id)] = round(seconds, 2)
+    return report
+
+
+def failure_of(context: Mapping[str, Any]) -> str:
+    error = context.get("exception")
+    return f"{type(error).__name__}: {error}" if error else f"task {context['ti'].task_id} failed"
+
+
+def record_task_success(context: Mapping[str, Any]) -> None:
+    """A pipeline task's ``on_success_callback``: its time joins its run's row."""
+    from jobpulse.pipeline import record_step
+
+    if context["ti"].task_id != RECORDS_ITSELF:
+        recorded(lambda settings: record_step(settings, task_report(context)), context)
+
+
+def record_task_failure(context: Mapping[str, Any]) -> None:
+    """A pipeline task's ``on_failure_callback`` (its retries spent, so the run fails): the run is recorded as
+    failed, with the error and the task's time."""
+    from jobpulse.pipeline import record
+
+    recorded(lambda settings: record(settings, task_report(context), "failed", failure_of(context)), context)
+
+
+def record_run_failure(context: Mapping[str, Any]) -> None:
+    """The pipeline DAG's ``on_failure_callback`` (run by the DAG processor, after the run ended): a run its
+    tasks left recorded running, such as one that outlived its ``dagrun_timeout``, is recorded failed."""
+    from jobpulse.pipeline import record_ended
+
+    reason = context.get("reason") or "failed"
+    recorded(lambda settings: record_ended(settings, context["run_id"], f"the run failed: {reason}"), context)
+
+
+def recorded(write: Callable[[Settings], None], context: Mapping[str, Any]) -> None:
+    """Make ``write``, logging a failure (MySQL may be why the task failed): it must not hide the task's outcome."""
+    try:
+        write(settings_from_connections())
+    except Exception:
+        log.exception("could not record run %s in pipeline_runs", context["run_id"])
 
 
 def maintain_lakehouse() -> dict[str, tuple[int, int]]:

@@ -41,7 +41,10 @@ settings = load_settings()
     max_active_runs=1,
     dagrun_timeout=timedelta(minutes=20),
     tags=["jobpulse", "pipeline"],
-    on_failure_callback=failed_runs.on_failure(settings),  # logged, and emailed to JOBPULSE_ALERT_EMAIL
+    on_failure_callback=[
+        failed_runs.on_failure(settings),  # logged, and emailed to JOBPULSE_ALERT_EMAIL
+        scheduling.record_run_failure,  # in pipeline_runs too when no task did (the run timed out)
+    ],
     params={
         "reprocess_from": Param(None, type=["null", "string"], format="date", description="first event date"),
         "reprocess_to": Param(None, type=["null", "string"], format="date", description="last (default: first)"),
@@ -52,6 +55,8 @@ settings = load_settings()
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=2),
         "execution_timeout": timedelta(minutes=10),
+        "on_success_callback": scheduling.record_task_success,  # each task's time joins the run's pipeline_runs row
+        "on_failure_callback": scheduling.record_task_failure,  # and a task failing the run records it failed
     },
 )
 def jobpulse_pipeline() -> None:

@@ -62,5 +62,5 @@ def test_recipients_are_emailed_through_airflows_smtp_connection(
 
 
 def test_the_pipeline_dag_calls_it_when_a_run_fails(dagbag):
-    callback = dagbag.dags["jobpulse_pipeline"].on_failure_callback
-    assert callback.__qualname__ == "on_failure.<locals>.notify" and callback.__module__ == failed_runs.__name__
+    notify, *_ = dagbag.dags["jobpulse_pipeline"].on_failure_callback
+    assert notify.__qualname__ == "on_failure.<locals>.notify" and notify.__module__ == failed_runs.__name__

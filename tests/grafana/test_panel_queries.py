@@ -50,7 +50,9 @@ COLUMNS = {
         "Collector throughput and lag": ["time", "consumed", "written", "dead_lettered", "lag_messages"],
         "Runs in the time range": ["runs", "succeeded", "failed", "collected", "dead_lettered"],
         "Events per run": ["time", "events_collected", "events_dead_lettered", "events_landed", "cells_changed"],
-        "Run duration": ["time", "total", "collect", "ingest", "dbt lakehouse", "publish", "dbt warehouse"],
+        "Run duration": [
+            "time", "total", "collect", "wait for new data", "ingest", "dbt lakehouse", "publish", "dbt warehouse",
+        ],
         "Runs": [
             "started_at", "source", "status", "seconds", "events_collected", "events_dead_lettered",
             "events_landed", "cells_changed", "landed_through_batch", "error",
