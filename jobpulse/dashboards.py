@@ -3,10 +3,11 @@ into the statement Grafana's MySQL data source sends, so tests and ``jobpulse re
 dashboards run instead of copies that could drift from them.
 
 Grafana expands a query in two passes, and so does :func:`expand`: the browser interpolates template variables
-(``$var``, ``${var}``, ``${var:format}``; a multi-value or All selection becomes quoted, comma-joined literals),
-then the server expands the SQL macros (pkg/tsdb/mysql/macros.go: ``$__timeFilter(col)`` becomes ``col BETWEEN
-FROM_UNIXTIME(from) AND FROM_UNIXTIME(to)``, ``$__timeGroupAlias(col, 1h)`` becomes ``UNIX_TIMESTAMP(col) DIV
-3600 * 3600 AS "time"``, ...). The provisioned data source sets the session time zone to UTC, which
+(``$var``, ``${var}``, ``${var:format}``; a multi-value or All selection becomes quoted, comma-joined literals,
+but All becomes a variable's custom ``allValue`` as written when it has one), then the server expands the SQL
+macros (pkg/tsdb/mysql/macros.go: ``$__timeFilter(col)`` becomes ``col BETWEEN FROM_UNIXTIME(from) AND
+FROM_UNIXTIME(to)``, ``$__timeGroupAlias(col, 1h)`` becomes ``UNIX_TIMESTAMP(col) DIV 3600 * 3600 AS "time"``,
+...). The provisioned data source sets the session time zone to UTC, which
 :func:`connect` does too: FROM_UNIXTIME and UNIX_TIMESTAMP depend on it.
 """
 
@@ -76,6 +77,7 @@ class Variable:
     multi: bool = False
     include_all: bool = False
     options: tuple[tuple[str, str], ...] = ()  # (text, value) pairs its query returned
+    all_value: str | None = None  # the custom value All stands for, instead of every option's
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,8 @@ def interpolate(sql: str, variables: Mapping[str, Variable]) -> str:
             return match.group(0)
         value: str | list[str] = variable.value
         if value == ALL or value == [ALL]:
+            if variable.all_value:  # templateSrv skips formatting a custom all value and interpolates it in turn
+                return interpolate(variable.all_value, variables)
             value = [option_value for _, option_value in variable.options]
         return format_value(value, variable, fmt)
 
@@ -312,7 +316,7 @@ def resolve_variables(
         else:
             current = definition.get("current", {}).get("value", ALL if include_all else "")
             value = current if isinstance(current, str) else list(current)
-        resolved[name] = Variable(name, value, multi, include_all, options)
+        resolved[name] = Variable(name, value, multi, include_all, options, definition.get("allValue") or None)
     return resolved
 
 

@@ -86,13 +86,18 @@ def default_ranges(
 ) -> dict[str, dashboards.TimeRange]:
     """The range of each report (:func:`report_range`): for job performance the event hours in ``events`` (the
     newest one to its end), for pipeline health the recorded runs up to now (runs happen now even when the
-    events are old, and a run that is overdue shows as the gap after the last one)."""
+    events are old, and a run that is overdue shows as the gap after the last one). An empty ``events`` has no
+    span of its own: only a range asked for at both ends is drawn then (with "no data")."""
+    now = datetime.now(UTC)
     oldest_hour, newest_hour = _instants(
         connection, "SELECT MIN(dates + INTERVAL hours HOUR), MAX(dates + INTERVAL hours HOUR) FROM events"
     )
     if oldest_hour is None or newest_hour is None:
-        raise ValueError("the events mart is empty: run the pipeline first (`jobpulse run`)")
-    now = datetime.now(UTC)
+        if not (start and end):
+            raise ValueError(
+                "the events mart is empty: run the pipeline first (`jobpulse run`), or give --from and --to"
+            )
+        oldest_hour = newest_hour = now
     (first_run,) = _instants(connection, "SELECT MIN(started_at) FROM pipeline_run_history")
     return {
         "job_performance": report_range(oldest_hour, newest_hour + timedelta(hours=1), start, end),

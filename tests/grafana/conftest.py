@@ -1,6 +1,6 @@
 """One pipeline run for every Grafana test that needs data: simulated traffic (plus events the mart cannot count
 and messages the collector dead-letters) through two `jobpulse run`s into a MySQL database of the tests' own,
-readable by the read-only account as Grafana's data source reads the real one."""
+readable by the read-only account as Grafana's data source reads the real one; and a warehouse with no events."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 from ingest.reference_data import reference_data
 from ingest.simulator import Simulator, encode
-from jobpulse import dashboards
+from jobpulse import dashboards, dbt
 from jobpulse.config import Settings
 from jobpulse.pipeline import run_once
 from tests.ingest.conftest import new_create_time, produce
@@ -39,6 +39,14 @@ def warehouse(running_stack: Settings) -> Iterator[Settings]:
         run_once(settings, say=lambda message: None)
         produce(settings, [encode(event) for event in SECOND_RUN] + JUNK)
         run_once(settings, say=lambda message: None)
+        yield settings
+
+
+@pytest.fixture(scope="package")
+def empty_warehouse(running_stack: Settings) -> Iterator[Settings]:
+    """A namespace whose warehouse models were built before any event arrived: every mart there, all empty."""
+    with isolated_pipeline(running_stack, "grafana_empty") as settings:
+        dbt.run_models(settings, dbt.WAREHOUSE)
         yield settings
 
 

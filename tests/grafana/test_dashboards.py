@@ -18,8 +18,11 @@ from jobpulse.config import PROJECT_ROOT
 DBT = PROJECT_ROOT / "dbt_project" / "warehouse"
 BOARDS = {path.stem: dashboards.load(path.stem) for path in dashboards.dashboard_files()}
 RANGE = dashboards.TimeRange(datetime(2026, 11, 20), datetime(2026, 11, 21))
-EVENT_FILTERS = ("COALESCE(e.company_id, 0) IN ($company)", "e.job_id IN ($job)", "e.publisher_id IN ($publisher)",
-                 "e.campaign_id IN ($campaign)")  # fmt: skip
+ALL_VALUE = "'__all__'"  # each variable's custom all value: All means no filter, whatever the options
+EVENT_FILTERS = tuple(f"({ALL_VALUE} IN (${name}) OR {column} IN (${name}))" for name, column in (
+    ("company", "COALESCE(e.company_id, 0)"), ("job", "e.job_id"), ("publisher", "e.publisher_id"),
+    ("campaign", "e.campaign_id"),
+))  # fmt: skip
 
 
 def provisioning(kind: str) -> dict[str, Any]:
@@ -111,6 +114,7 @@ def test_the_job_dashboard_range_and_every_variable_filter_every_events_query():
     assert names == ["company", "job", "publisher", "campaign"]
     for variable in board["templating"]["list"]:
         assert variable["multi"] and variable["includeAll"] and variable["current"]["value"] == ["$__all"]
+        assert variable["allValue"] == ALL_VALUE, "All is no filter, not every option: a range without events has none"
         assert variable["refresh"] == 2, "options follow the time range"
         assert "$__timeFilter(e.dates + INTERVAL e.hours HOUR)" in dashboards.variable_query(variable)
     for panel in dashboards.panels(board):

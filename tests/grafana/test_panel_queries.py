@@ -113,6 +113,22 @@ def test_every_query_returns_its_columns_and_rows(grafana: Any, name: str, time_
             assert times == sorted(times), f"{panel['title']}: Grafana needs time series sorted by time"
 
 
+def test_every_query_runs_on_an_empty_events_mart(empty_warehouse: Settings):
+    """No events: the job dashboard's variables have no options, and All must still make SQL that runs."""
+    connection = dashboards.connect(empty_warehouse)
+    try:
+        for name, time_range in (("job_performance", FULL_RANGE), ("pipeline_health", around_now())):
+            board = dashboards.load(name)
+            for variable in dashboards.resolve_variables(connection, board, time_range).values():
+                assert not variable.options and variable.value == ["$__all"], variable.name
+            for title, result in results(connection, name, time_range).items():
+                assert result.columns == COLUMNS[board["uid"]][title], title
+                if "time" in result.columns:
+                    assert not result.rows, f"{title}: rows without events"
+    finally:
+        connection.close()
+
+
 def test_job_performance_matches_the_mart_over_the_range(grafana: Any):
     found = results(grafana, "job_performance", FULL_RANGE)
     expected = oracle_totals(FULL_RANGE.start, FULL_RANGE.end)

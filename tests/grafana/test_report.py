@@ -62,6 +62,40 @@ def test_jobpulse_report_writes_a_png_per_dashboard(warehouse: Settings, tmp_pat
     assert "ends before it starts" in capsys.readouterr().err
 
 
+def no_data_charts(figure: Any) -> list[str]:
+    return [axes.get_title() for axes in figure.axes if "No data in this range" in [t.get_text() for t in axes.texts]]
+
+
+def test_a_range_without_events_draws_no_data(grafana: Any):
+    """A week before the fixture's events: the variables have no options, and every chart says there is no data."""
+    import matplotlib.pyplot as plt
+
+    before = dashboards.TimeRange(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 8, tzinfo=UTC))
+    frames = report.panel_frames(grafana, "job_performance", before)
+    figure = report.draw("job_performance", frames, before)
+    try:
+        charts = [title for title, data in frames.items() if data.panel["type"] != "stat"]
+        assert no_data_charts(figure) == charts
+        assert report.stat_line(frames["Totals"]) == (
+            "Totals — clicks: -, conversions: -, qualified applications: -, disqualified applications: -, spend: -"
+        )
+    finally:
+        plt.close(figure)
+
+
+def test_jobpulse_report_over_an_empty_events_mart(
+    empty_warehouse: Settings, tmp_path: Path, monkeypatch: Any, capsys: Any
+):
+    """Nothing to take a range from: asked for one, it draws "no data"; not asked, it says what to do."""
+    monkeypatch.setenv("JOBPULSE_MYSQL_DATABASE", empty_warehouse.mysql_database)
+    assert cli.main(["report", "--out", str(tmp_path), "--from", "2026-11-20", "--to", "2026-11-21"]) == 0
+    written = {Path(line) for line in capsys.readouterr().out.split()}
+    assert written == {tmp_path / "job_performance.png", tmp_path / "pipeline_health.png"}
+    assert all(path.read_bytes().startswith(PNG) for path in written)
+    assert cli.main(["report", "--out", str(tmp_path)]) == 1
+    assert "the events mart is empty" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [

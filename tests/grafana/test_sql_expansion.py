@@ -81,6 +81,7 @@ def test_unknown_macros_and_bad_intervals_fail_as_in_grafana():
 COMPANY = Variable("company", ["113", "O'Neil"], multi=True, include_all=True)
 ALL_JOBS = Variable("job", ["$__all"], multi=True, include_all=True, options=(("Nurse #1", "1"), ("Chef #2", "2")))
 ONE = Variable("publisher", "2")
+NO_OPTIONS = Variable("campaign", ["$__all"], multi=True, include_all=True, all_value="'__all__'")
 
 
 @pytest.mark.parametrize(
@@ -93,6 +94,9 @@ ONE = Variable("publisher", "2")
         ("company_id IN (${company:singlequote})", "company_id IN ('113','O\\'Neil')"),
         ("job_id IN ($job)", "job_id IN ('1','2')"),  # All: every option's value
         ("job_id IN (${job:csv})", "job_id IN (1,2)"),
+        # A custom all value goes in as written, whatever the options (here none) and the format.
+        ("('__all__' IN ($campaign) OR c IN ($campaign))", "('__all__' IN ('__all__') OR c IN ('__all__'))"),
+        ("c IN (${campaign:csv})", "c IN ('__all__')"),
         ("publisher_id = $publisher", "publisher_id = 2"),  # a single-value variable is not quoted
         ("name = '$publisher'", "name = '2'"),
         ("x = $jobs AND y = $__timeFilter(t)", "x = $jobs AND y = $__timeFilter(t)"),  # not variables: untouched
@@ -100,7 +104,7 @@ ONE = Variable("publisher", "2")
     ],
 )
 def test_variables_are_formatted_as_grafana_formats_them_for_sql(sql: str, expanded: str):
-    assert interpolate(sql, {v.name: v for v in (COMPANY, ALL_JOBS, ONE)}) == expanded
+    assert interpolate(sql, {v.name: v for v in (COMPANY, ALL_JOBS, ONE, NO_OPTIONS)}) == expanded
 
 
 def test_a_single_selection_of_a_multi_value_variable_is_quoted():
@@ -114,6 +118,11 @@ def test_variables_are_interpolated_before_macros_are_expanded():
         'SELECT UNIX_TIMESTAMP(t) DIV 3600 * 3600 AS "time" FROM x '
         f"WHERE t BETWEEN FROM_UNIXTIME({FROM}) AND FROM_UNIXTIME({TO}) AND c IN ('113','O''Neil')"
     )
+
+
+def test_a_custom_all_value_is_interpolated_in_turn():
+    every = Variable("every", "$__all", include_all=True, all_value="$publisher")
+    assert interpolate("p = $every", {"every": every, "publisher": ONE}) == "p = 2"
 
 
 def test_an_unsupported_format_fails():
