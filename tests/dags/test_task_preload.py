@@ -34,3 +34,13 @@ def test_a_process_that_forks_tasks_loads_what_they_import(settings: Settings, c
 @pytest.mark.parametrize("command", [("api-server",), ("dag-processor",), ("tasks", "test")])
 def test_the_other_airflow_processes_do_not(settings: Settings, command: tuple[str, ...]):
     assert "dbt.cli.main" not in modules_loaded_by_the_local_settings(demo.airflow_environment(settings), *command)
+
+
+def test_no_airflow_process_warns_of_its_own_packaging(settings: Settings):
+    """The standard provider's sensors import a moved name: a DAG with a sensor would warn in every task."""
+    script = "import airflow_local_settings\nfrom airflow.sdk import task\ntask.sensor"
+    environment = {**demo.airflow_environment(settings), "PYTHONWARNINGS": "default"}
+    completed = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True, cwd="/"
+    )
+    assert "is deprecated" not in completed.stdout + completed.stderr
