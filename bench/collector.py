@@ -17,9 +17,9 @@ from datetime import datetime
 
 from bench import results
 from jobpulse.config import Settings, load_settings
+from jobpulse.namespace import drop, named
 
-KEYSPACE = "bench_raw_log"
-TOPIC = "bench.tracking"
+NAMESPACE = "bench_collector"  # dropped at the end (jobpulse.namespace)
 
 
 def simulated_messages(count: int) -> list[bytes]:
@@ -109,18 +109,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=300_000)
     results.add_arguments(parser)
     args = parser.parse_args()
-    settings = dataclasses.replace(
-        load_settings(),
-        cassandra_keyspace=KEYSPACE,
-        kafka_topic=TOPIC,
-        kafka_dlq_topic=f"{TOPIC}.dlq",
-        collector_group=f"bench-collector-{time.time_ns()}",
-    )
-    messages = simulated_messages(args.events)
-    fresh_topic(settings, messages)
-    ceilings = {f"{n}_process": round(ceiling(settings, messages, n)) for n in (1, 2)}
-    best = max(ceilings.values())
-    rate, counters = collector(settings)
+    settings = dataclasses.replace(named(load_settings(), NAMESPACE), collector_group=f"{NAMESPACE}_{time.time_ns()}")
+    try:
+        messages = simulated_messages(args.events)
+        fresh_topic(settings, messages)
+        ceilings = {f"{n}_process": round(ceiling(settings, messages, n)) for n in (1, 2)}
+        best = max(ceilings.values())
+        rate, counters = collector(settings)
+    finally:
+        drop(settings)
     results.write(
         "collector",
         {

@@ -172,12 +172,22 @@ def main() -> None:
     parser.add_argument("--name", default="freshness", help="results file: bench/results/<name>.json")
     parser.add_argument("--busy-day-events", type=int, default=0, help="today's events loaded before (scenario b)")
     results.add_arguments(parser)
+    parser.add_argument("--keep", action="store_true", help="leave the benchmark's namespace for inspection")
     args = parser.parse_args()
 
     settings = namespace()
     stack.up(settings, say=print)
     drop(settings)
     create(settings)
+    try:
+        measure(settings, args)
+    finally:
+        if not args.keep:
+            drop(settings)
+
+
+def measure(settings: Settings, args: argparse.Namespace) -> None:
+    """The scenario in the namespace of ``settings``, created empty: its result printed (with --write, recorded)."""
     os.environ.update(environment(settings))  # the collector, the simulator and Airflow all read these
     busy_day = load_the_day(settings, args.busy_day_events, args.rate) if args.busy_day_events else None
     began = datetime.now(UTC)

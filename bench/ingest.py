@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from bench import results
 from ingest.events import Event
-from jobpulse.config import Settings, load_settings
+from jobpulse.config import Settings, environment, load_settings
+from jobpulse.namespace import drop, named
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-KEYSPACE = "bench_ingest"
-DATABASE = "bench_lake"
+NAMESPACE = "bench_ingest"  # dropped at the end (jobpulse.namespace)
 NEW_EVENTS = 50_000
 
 
@@ -166,6 +166,16 @@ def main() -> None:
     results.add_arguments(parser)
     args = parser.parse_args()
 
+    settings = dataclasses.replace(named(load_settings(), NAMESPACE), ingest_safety_lag=1)
+    try:
+        measured = measure(settings, args.small, args.large)
+    finally:
+        drop(settings)
+    results.write("ingest", measured, record=args.write)
+
+
+def measure(settings: Settings, small: int, large: int) -> dict[str, Any]:
+    """Landing on a log of ``small``, then ``large`` events; the seed's watermark pass; a backfill; a run."""
     from pyspark.sql import functions as F
 
     from ingest.capture import Window, ticks_of
@@ -174,32 +184,31 @@ def main() -> None:
     from jobpulse.clients import thrift_cursor
     from jobpulse.lakehouse import spark_session
 
-    settings = dataclasses.replace(
-        load_settings(), cassandra_keyspace=KEYSPACE, lakehouse_database=DATABASE, ingest_safety_lag=1
-    )
     spark = spark_session(settings, "jobpulse-bench-ingest")
     fresh(settings, spark)
     simulator = Simulator(seed=11, start=datetime(2026, 11, 1), rate=1000).events()
-    history = events_from(simulator, args.large + 2 * NEW_EVENTS)
+    history = events_from(simulator, large + 2 * NEW_EVENTS)
 
-    store(settings, history, args.small)
+    store(settings, history, small)
     land_due(settings)  # the first run: a backfill of the 0.5M events
     store(settings, history, NEW_EVENTS)
     incremental_small, rows_small = land_due(settings)
 
-    store(settings, history, args.large - args.small - NEW_EVENTS)
+    store(settings, history, large - small - NEW_EVENTS)
     land_due(settings)
-    watermark = spark.table(f"{DATABASE}.tracking").agg(F.max("ts")).first()[0]  # the seed's watermark
+    watermark = (
+        spark.table(f"{settings.lakehouse_database}.tracking").agg(F.max("ts")).first()[0]
+    )  # the seed's watermark
     store(settings, history, NEW_EVENTS)
     incremental_large, rows_large = land_due(settings)
 
-    log = spark.read.table(f"cassandra.{KEYSPACE}.tracking")
+    log = spark.read.table(f"cassandra.{settings.cassandra_keyspace}.tracking")
     seed_rows = log.where(F.col("ts") >= watermark).count()
     seed_seconds = timed(lambda: log.where(F.col("ts") >= watermark).write.format("noop").mode("overwrite").save())
     log_rows = log.count()
     scan_seconds = timed(lambda: log.write.format("noop").mode("overwrite").save())
 
-    spark.sql(f"DROP DATABASE IF EXISTS {DATABASE} CASCADE")
+    spark.sql(f"DROP DATABASE IF EXISTS {settings.lakehouse_database} CASCADE")
     from jobpulse.migrations import migrate_lakehouse
 
     migrate_lakehouse(settings, say=lambda message: None)
@@ -209,36 +218,31 @@ def main() -> None:
     spark.stop()
 
     store(settings, events_from(simulator, 1000), 1000)
-    env = {**os.environ, "JOBPULSE_CASSANDRA_KEYSPACE": KEYSPACE, "JOBPULSE_LAKEHOUSE_DATABASE": DATABASE,
-           "JOBPULSE_INGEST_SAFETY_LAG": "1"}  # fmt: skip
+    env = {**os.environ, **environment(settings)}
     run_seconds = timed(lambda: subprocess.run([sys.executable, "-m", "jobpulse.cli", "ingest"], env=env, check=True))
 
-    results.write(
-        "ingest",
-        {
-            "log_events": {"small": args.small + NEW_EVENTS, "large": log_rows},
-            "incremental": {
-                "new_events": NEW_EVENTS,
-                "seconds_on_small_log": round(incremental_small, 2),
-                "seconds_on_large_log": round(incremental_large, 2),
-                "rows_landed": [rows_small, rows_large],
-                "ratio_large_to_small": round(incremental_large / incremental_small, 3),
-                "target_ratio": 1.2,
-                "seed_algorithm_seconds_on_large_log": round(seed_seconds, 2),
-                "seed_algorithm_rows_selected": seed_rows,
-            },
-            "backfill": {
-                "events": log_rows,
-                "seconds": round(backfill_seconds, 2),
-                "events_per_s": round(log_rows / backfill_seconds),
-                "ceiling_full_scan_seconds": round(scan_seconds, 2),
-                "ceiling_full_scan_events_per_s": round(log_rows / scan_seconds),
-                "share_of_ceiling": round(scan_seconds / backfill_seconds, 3),
-            },
-            "ingest_run_seconds_for_1000_new_events": round(run_seconds, 2),
+    return {
+        "log_events": {"small": small + NEW_EVENTS, "large": log_rows},
+        "incremental": {
+            "new_events": NEW_EVENTS,
+            "seconds_on_small_log": round(incremental_small, 2),
+            "seconds_on_large_log": round(incremental_large, 2),
+            "rows_landed": [rows_small, rows_large],
+            "ratio_large_to_small": round(incremental_large / incremental_small, 3),
+            "target_ratio": 1.2,
+            "seed_algorithm_seconds_on_large_log": round(seed_seconds, 2),
+            "seed_algorithm_rows_selected": seed_rows,
         },
-        record=args.write,
-    )
+        "backfill": {
+            "events": log_rows,
+            "seconds": round(backfill_seconds, 2),
+            "events_per_s": round(log_rows / backfill_seconds),
+            "ceiling_full_scan_seconds": round(scan_seconds, 2),
+            "ceiling_full_scan_events_per_s": round(log_rows / scan_seconds),
+            "share_of_ceiling": round(scan_seconds / backfill_seconds, 3),
+        },
+        "ingest_run_seconds_for_1000_new_events": round(run_seconds, 2),
+    }
 
 
 if __name__ == "__main__":
