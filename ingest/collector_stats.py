@@ -27,6 +27,9 @@ log = logging.getLogger("jobpulse.collector")
 RETENTION_DAYS = 7  # samples, and instances that stopped reporting, older than this are pruned
 PRUNE_INTERVAL = 3600.0  # seconds between two prunes by one collector
 CONNECT_TIMEOUT = 5  # seconds: the thread gives up a MySQL it cannot reach and tries at the next report
+# seconds a statement may wait (on the network, or on a lock) before the thread gives up this report: a link
+# that hangs mid-statement would otherwise stop the publishing for good
+STATEMENT_TIMEOUT = 10
 
 
 @dataclass(frozen=True)
@@ -129,9 +132,19 @@ class CounterPublisher:
 
         consumed, written, dead_lettered = increments(report, self._published)
         instance = self.instance
-        connection = mysql_connect(self.settings, autocommit=False, connection_timeout=CONNECT_TIMEOUT)
+        connection = mysql_connect(
+            self.settings,
+            autocommit=False,
+            connection_timeout=CONNECT_TIMEOUT,
+            read_timeout=STATEMENT_TIMEOUT,
+            write_timeout=STATEMENT_TIMEOUT,
+        )
         try:
             cursor = connection.cursor()
+            cursor.execute(
+                "SET SESSION lock_wait_timeout = %s, innodb_lock_wait_timeout = %s",
+                (STATEMENT_TIMEOUT, STATEMENT_TIMEOUT),
+            )
             cursor.execute(
                 "INSERT INTO collector_instances (instance_id, consumer_group, topic, host, pid, mode, started_at, "
                 "updated_at, stopped_at, consumed, written, dead_lettered, dead_lettered_by_reason, batches, retries, "

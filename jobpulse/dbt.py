@@ -111,23 +111,43 @@ def _in_process(settings: Settings, arguments: list[str]) -> object:
     from dbt.cli.main import dbtRunner
 
     poll_statements_faster()
-    with settings_in_environment(settings):
-        result = dbtRunner().invoke(arguments)
+    try:
+        with settings_in_environment(settings):
+            result = dbtRunner().invoke(arguments)
+    finally:
+        release_adapters()
     if not result.success:
         raise DbtFailure(f"`dbt {' '.join(arguments)}` failed: {result.exception or 'see its log'}")
     return result.result
 
 
+def release_adapters() -> None:
+    """Free the adapters an in-process invocation registered. Each holds a lock of the spawn context, a named
+    semaphore its finalizer unlinks; an Airflow task's process ends with os._exit, which runs no finalizer, and
+    Python's resource tracker then logged every such semaphore as leaked, at error level, in every run."""
+    import gc
+
+    from dbt.adapters.factory import reset_adapters
+
+    reset_adapters()
+    gc.collect()
+
+
 @dataclass(frozen=True)
 class StartedDbt:
-    """A dbt command running in a subprocess (see ``start``)."""
+    """A dbt command running in a subprocess (see ``_start_subprocess``)."""
 
     process: subprocess.Popen[str]
     arguments: list[str]
 
     def wait(self) -> None:
-        """Until it ends; raise DbtFailure (with dbt's own messages logged) if it failed."""
-        output = "".join(self.process.communicate()).strip()
+        """Until it ends; raise DbtFailure (with dbt's own messages logged) if it failed. Interrupted (a task's
+        timeout), it kills dbt first: none may outlive the task that started it and write after its retry."""
+        try:
+            output = "".join(self.process.communicate()).strip()
+        except BaseException:
+            self.stop()
+            raise
         if self.process.returncode != 0:
             log.error("%s", output)
             raise DbtFailure(

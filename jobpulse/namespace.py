@@ -9,6 +9,8 @@ import time
 
 from jobpulse.config import Settings
 
+MYSQL_DATABASE_SUFFIX = "_dw"  # a namespace's MySQL database is its name and this
+
 
 def named(base: Settings, name: str) -> Settings:
     """``base`` with every pipeline-owned name derived from ``name`` (letters, digits and underscores)."""
@@ -22,7 +24,7 @@ def named(base: Settings, name: str) -> Settings:
         cassandra_keyspace=name,
         lakehouse_database=f"{name}_lake",
         dbt_lakehouse_schema=f"{name}_models",
-        mysql_database=f"{name}_dw",
+        mysql_database=f"{name}{MYSQL_DATABASE_SUFFIX}",
     )
 
 

@@ -115,9 +115,8 @@ def refuse_unreadable_variable(conn_id: str) -> None:
         return
     try:
         EnvironmentVariablesBackend().get_connection(conn_id)
-    except Exception as error:
-        reason = f"{type(error).__name__}" if value in str(error) else f"{type(error).__name__}: {error}"
-        raise ValueError(f"{variable} is not an Airflow connection URI or JSON ({reason})") from None
+    except Exception as error:  # its message may quote a part of the value, a password's perhaps
+        raise ValueError(f"{variable} is not an Airflow connection URI or JSON ({type(error).__name__})") from None
 
 
 def overridden(settings: Settings, conn_id: str, **values: Any) -> Settings:
@@ -232,18 +231,23 @@ TASK_MODULES = (
     "jobpulse.pipeline",
     "jobpulse.publish",
 )
-FORKING_COMMANDS = (("scheduler",), ("celery", "worker"))  # the Airflow commands whose processes fork tasks
+FORKING_COMMANDS = (("scheduler",), ("celery", "worker"))  # the Airflow commands whose processes may fork tasks
 
 
-def preload_task_modules(arguments: list[str]) -> bool:
+def preload_task_modules(arguments: list[str], executor: str) -> bool:
     """Import TASK_MODULES if ``arguments`` (an `airflow` command line's, after the program) start a process
-    that forks tasks; returns whether it did."""
+    that forks tasks: a Celery worker, or the scheduler of a LocalExecutor. Returns whether it did; a module
+    that fails to import is left to the tasks (which report it), not allowed to stop the scheduler."""
     import importlib
 
-    if not any(tuple(arguments[: len(command)]) == command for command in FORKING_COMMANDS):
+    forks = any(tuple(arguments[: len(command)]) == command for command in FORKING_COMMANDS)
+    if not forks or (arguments[:1] == ["scheduler"] and executor != "LocalExecutor"):
         return False
     for name in TASK_MODULES:
-        importlib.import_module(name)
+        try:
+            importlib.import_module(name)
+        except Exception:
+            log.warning("could not preload %s for the tasks (each task imports it itself)", name, exc_info=True)
     return True
 
 
@@ -316,7 +320,15 @@ def publish_and_build_warehouse(settings: Settings, reprocess: DateRange | None 
     began = time.monotonic()
     try:
         publish(settings, reprocess, when_locked=start_models)
-    except BaseException:
+    except Exception:
+        # rolled back: dbt builds on the facts as they were (killing it could leave a view half replaced)
+        for models in started:
+            try:
+                models.wait()
+            except Exception:
+                log.exception("the warehouse models started beside the failed publish failed too")
+        raise
+    except BaseException:  # interrupted (a task's timeout): nothing it started outlives it
         for models in started:
             models.stop()
         raise
@@ -335,9 +347,8 @@ def warehouse(run_id: str, started_at: datetime, events_landed: int, reprocess: 
     settings = settings_from_connections()
     report = scheduled_run(run_id, started_at, reprocess)
     report.events_landed = events_landed
-    serving_started = datetime.now(UTC)
     report.step_seconds.update(publish_and_build_warehouse(settings, reprocess))
-    report.cells_changed = cells_changed_since(settings, serving_started)
+    report.cells_changed = cells_changed_since(settings, started_at)  # the run's: a retry's too
     report.landed_through_batch = landed_through(settings)
     record(settings, report, "success")
 

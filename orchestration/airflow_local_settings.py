@@ -5,6 +5,8 @@ PYTHONPATH): the scheduler and Celery workers, which fork the tasks, load what t
 import sys
 import warnings
 
+from airflow.configuration import conf
+
 from jobpulse.scheduling import preload_task_modules
 
 __all__: list[str] = []  # no cluster policy
@@ -15,4 +17,4 @@ warnings.filterwarnings(
     "ignore", r"The `airflow\.utils\.operator_helpers\.\w+` attribute is deprecated", category=FutureWarning
 )
 
-preload_task_modules(sys.argv[1:])
+preload_task_modules(sys.argv[1:], conf.get("core", "executor"))

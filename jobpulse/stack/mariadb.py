@@ -147,7 +147,10 @@ class MariaDB(Service):
         return self.admin_sql("SELECT VERSION();").strip()
 
     def namespace_databases(self) -> dict[str, list[str]]:
-        """{account: the existing databases granted to it}, which are the namespaces' besides its own."""
+        """{account: the namespaces' existing databases granted to it} (jobpulse.namespace; any other grant an
+        operator made is not renewed, so none is widened to the account's privileges)."""
+        from jobpulse.namespace import MYSQL_DATABASE_SUFFIX
+
         rows = self.admin_sql(
             "SELECT grants.User, grants.Db FROM mysql.db AS grants JOIN information_schema.SCHEMATA AS existing "
             "ON existing.SCHEMA_NAME = grants.Db WHERE grants.Host = '%' ORDER BY grants.Db;"
@@ -155,7 +158,7 @@ class MariaDB(Service):
         databases: dict[str, list[str]] = {}
         for line in rows.splitlines():
             user, database = line.split("\t")
-            if ACCOUNT_NAME.match(database):
+            if ACCOUNT_NAME.match(database) and database.endswith(MYSQL_DATABASE_SUFFIX):
                 databases.setdefault(user, []).append(database)
         return databases
 

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from jobpulse import demo
+from jobpulse import demo, scheduling
 from jobpulse.config import Settings
-from jobpulse.scheduling import TASK_MODULES
+from jobpulse.scheduling import TASK_MODULES, preload_task_modules
 
 
 def modules_loaded_by_the_local_settings(environment: dict[str, str], *command: str) -> set[str]:
@@ -44,3 +44,14 @@ def test_no_airflow_process_warns_of_its_own_packaging(settings: Settings):
         [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True, cwd="/"
     )
     assert "is deprecated" not in completed.stdout + completed.stderr
+
+
+def test_a_scheduler_that_forks_no_task_loads_nothing():
+    assert not preload_task_modules(["scheduler"], "CeleryExecutor")
+    assert not preload_task_modules(["dag-processor"], "LocalExecutor")
+
+
+def test_a_module_that_fails_to_load_is_left_to_the_tasks(monkeypatch: pytest.MonkeyPatch, caplog):
+    monkeypatch.setattr(scheduling, "TASK_MODULES", ("jobpulse_no_such_module",))
+    assert preload_task_modules(["celery", "worker"], "CeleryExecutor")
+    assert "could not preload jobpulse_no_such_module" in caplog.text

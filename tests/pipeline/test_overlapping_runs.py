@@ -34,7 +34,7 @@ from jobpulse.clients import mysql_connect, thrift_cursor
 from jobpulse.config import Settings, environment
 from jobpulse.lakehouse import landing_table
 from jobpulse.pipeline import run_once
-from jobpulse.publish import publish
+from jobpulse.publish import FACTS_LOCK, publish
 from jobpulse.stack import service
 from tests.ingest.conftest import produce
 from tests.pipeline.mart import company_of_job, mart_rows
@@ -238,8 +238,19 @@ def test_warehouse_models_started_beside_a_slow_publish_build_what_it_commits(se
 
     def start_models_then_stall() -> None:
         started.append(dbt.start_warehouse_models(pipeline))
-        time.sleep(20)  # dbt-mysql is up and at `events` long before this copy commits
+        deadline = time.monotonic() + 120
+        while not waiting_for_the_facts_lock(pipeline) and time.monotonic() < deadline:
+            time.sleep(0.2)  # dbt-mysql starting, then building the views before `events`
+        assert waiting_for_the_facts_lock(pipeline), "`events` should wait for the publish to commit"
 
     publish(pipeline, when_locked=start_models_then_stall)
     started[0].wait()
     assert mart_rows(pipeline) == expected_events(events, company_of_job())
+
+
+def waiting_for_the_facts_lock(settings: Settings) -> bool:
+    """Whether a session waits in GET_LOCK for the namespace's facts lock (the `events` model's pre-hook)."""
+    return int(service(settings, "mariadb").admin_sql(
+        "SELECT COUNT(*) FROM information_schema.processlist WHERE state = 'User lock' "
+        f"AND info LIKE '%{FACTS_LOCK.format(database=settings.mysql_database)}%';"
+    ).strip()) > 0  # fmt: skip
