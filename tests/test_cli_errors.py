@@ -123,7 +123,7 @@ def test_missing_warehouse_dbt_says_to_run_setup(tmp_path):
     from jobpulse import dbt
 
     with pytest.raises(SetupMissing, match=r"warehouse project's dbt .* does not exist: run `make setup`"):
-        dbt._in_subprocess(load_settings({}), tmp_path / "no-venv" / "bin" / "dbt", ["parse"])
+        dbt._start_subprocess(load_settings({}), tmp_path / "no-venv" / "bin" / "dbt", ["parse"])
 
 
 # The translation of the drivers' own errors, one by one.
