@@ -1,10 +1,12 @@
 """The collector: Kafka topic ``tracking`` -> Cassandra raw log, rejects -> ``tracking.dlq``.
 
 Delivery is at-least-once and the effect exactly-once: a batch is written to Cassandra (idempotent upserts
-keyed by the event id) and its rejects to the dead-letter topic, and only then are its Kafka offsets
-committed. A crash anywhere before the commit means the batch is consumed and written again, onto the same
-rows. A failing Cassandra or Kafka is retried with backoff and never skipped; SIGTERM finishes the batch in
-hand, commits it and exits.
+keyed by the event id), and only then are its Kafka offsets committed, in one Kafka transaction with its
+rejects' dead letters. A crash anywhere before the commit means the batch is consumed and written again, onto
+the same rows, and its dead letters sent again: those sent before were never committed, and a reader of the
+dead-letter topic reads committed messages only (librdkafka's default; a Java consumer must set
+isolation.level=read_committed). A failing Cassandra or Kafka is retried with backoff and never skipped;
+SIGTERM finishes the batch in hand, commits it and exits.
 
 Batches are pipelined: while batch N is in flight to Cassandra, batch N+1 is consumed and validated, and N is
 committed before N+1 is sent, so offsets are always committed in order and only for stored events.
@@ -22,6 +24,7 @@ import logging
 import os
 import signal
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -181,6 +184,10 @@ class Collector:
                     "linger.ms": 5,
                     "message.max.bytes": 5 * 1024 * 1024,
                     "message.timeout.ms": int(self.config.dead_letter_timeout * 1000),
+                    # Unique per process: collectors of one group fence each other through the group's
+                    # generation (KIP-447), and a crashed one's open transaction is aborted after this timeout.
+                    "transactional.id": f"{self.settings.collector_group}.{uuid.uuid4().hex}",
+                    "transaction.timeout.ms": int(self.config.dead_letter_timeout * 1000) + 5000,
                 },
             )
         )
@@ -196,6 +203,10 @@ class Collector:
             )
         session, stopped_cleanly = None, False
         try:
+            self._retry(
+                "start dead-letter transactions",
+                lambda: self._producer.init_transactions(self.config.dead_letter_timeout),
+            )
             session = self._retry("connect to Cassandra", self._connect_cassandra)
             self._raw_log = self._retry("register with the raw log", lambda: RawLog(session, keyspace(self.settings)))
             consumer.subscribe([self.settings.kafka_topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
@@ -294,18 +305,16 @@ class Collector:
             log.warning("Cassandra write failed (%s: %s); writing the batch again", type(error).__name__, error)
             refused = self._retry("write to Cassandra", lambda: self._raw_log.store_or_refuse(batch.events))
         rejects = batch.rejects + self._refused_messages(batch.messages, refused)
-        undelivered = rejects
-
-        def dead_letter() -> None:  # each attempt sends only what the previous ones could not deliver
-            nonlocal undelivered
-            failures = self._dead_letter(undelivered)
-            undelivered = [undelivered[index] for index in sorted(failures)]
-            if failures:
-                raise RuntimeError(f"{len(failures)} undelivered, e.g. {next(iter(failures.values()))}")
-
         if rejects:
-            self._retry("dead-letter rejected messages", dead_letter, attempts=self.config.dead_letter_attempts)
-        self._retry("commit Kafka offsets", lambda: self._consumer.commit(offsets=batch.offsets, asynchronous=False))
+            self._retry(
+                "dead-letter rejected messages",  # and commit the offsets: one transaction
+                lambda: self._dead_letter_and_commit(rejects, batch.offsets),
+                attempts=self.config.dead_letter_attempts,
+            )
+        else:
+            self._retry(
+                "commit Kafka offsets", lambda: self._consumer.commit(offsets=batch.offsets, asynchronous=False)
+            )
         self.counters.consumed += batch.consumed
         self.counters.written += len(batch.events) - len(refused)
         self.counters.dead_lettered += len(rejects)
@@ -336,6 +345,29 @@ class Collector:
                 log.error("Cassandra refused event %s even alone (%s): dead-lettered", create_time, error)
                 found.append((message, Rejected(Reason.STORAGE_REJECTED, f"{type(error).__name__}: {error}")))
         return found
+
+    def _dead_letter_and_commit(self, rejects: list[tuple[Message, Rejected]], offsets: list[Any]) -> None:
+        """One transaction: the dead letters and the offsets, visible together or not at all (an attempt that
+        fails is aborted, and the next sends every dead letter again)."""
+        producer = self._producer
+        producer.begin_transaction()
+        try:
+            failures = self._dead_letter(rejects)
+            if failures:
+                raise RuntimeError(f"{len(failures)} undelivered, e.g. {next(iter(failures.values()))}")
+            producer.send_offsets_to_transaction(
+                offsets, self._consumer.consumer_group_metadata(), self.config.dead_letter_timeout
+            )
+            producer.commit_transaction(self.config.dead_letter_timeout)
+        except BaseException:
+            self._abort_transaction()
+            raise
+
+    def _abort_transaction(self) -> None:
+        try:
+            self._producer.abort_transaction(self.config.dead_letter_timeout)
+        except Exception as error:  # the broker aborts it at its timeout anyway; the next attempt says what fails
+            log.warning("could not abort the dead-letter transaction (%s: %s)", type(error).__name__, error)
 
     def _dead_letter(self, rejects: list[tuple[Message, Rejected]]) -> dict[int, str]:
         """Produce ``rejects`` to the dead-letter topic and wait; returns the failures by index in ``rejects``."""
