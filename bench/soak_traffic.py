@@ -64,7 +64,9 @@ def digest(message: bytes) -> str:
 
 @dataclass
 class Ledger:
-    """What Kafka acknowledged: valid events by id, malformed messages by digest with their expected reason."""
+    """What Kafka acknowledged: valid events by id, malformed messages by digest with their expected reason.
+    Kept on disk as it grows (so a traffic process that dies leaves what it had): ids and digests appended
+    as acknowledged, the counts rewritten every few seconds."""
 
     valid: set[str] = field(default_factory=set)
     malformed: dict[str, str] = field(default_factory=dict)
@@ -72,18 +74,21 @@ class Ledger:
     redeliveries: int = 0
     late: int = 0
     failed_deliveries: int = 0
+    finished: bool = False
 
-    def write(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "valid.txt").write_text("".join(f"{event_id}\n" for event_id in sorted(self.valid)))
-        summary = {key: getattr(self, key) for key in ("sent", "redeliveries", "late", "failed_deliveries")}
-        (directory / "ledger.json").write_text(json.dumps({**summary, "malformed": self.malformed}))
+    COUNTS = ("sent", "redeliveries", "late", "failed_deliveries", "finished")
+
+    def write_counts(self, directory: Path) -> None:
+        scratch = directory / "counts.tmp"
+        scratch.write_text(json.dumps({key: getattr(self, key) for key in self.COUNTS}))
+        scratch.replace(directory / "counts.json")
 
     @classmethod
     def read(cls, directory: Path) -> Ledger:
-        summary = json.loads((directory / "ledger.json").read_text())
+        counts = json.loads((directory / "counts.json").read_text())
         valid = set((directory / "valid.txt").read_text().split())
-        return cls(valid=valid, **summary)
+        malformed = dict(line.split("\t") for line in (directory / "malformed.tsv").read_text().splitlines())
+        return cls(valid=valid, malformed=malformed, **counts)
 
 
 class Traffic:
@@ -131,6 +136,9 @@ def run(rate: float, ledger_dir: Path, seed: int) -> Ledger:
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     ledger = Ledger()
+    ledger_dir.mkdir(parents=True, exist_ok=True)
+    valid_file = (ledger_dir / "valid.txt").open("w")
+    malformed_file = (ledger_dir / "malformed.tsv").open("w")
     traffic = Traffic(seed, rate, datetime.now(UTC).replace(tzinfo=None))
     producer = Producer(
         kafka_config(
@@ -154,16 +162,22 @@ def run(rate: float, ledger_dir: Path, seed: int) -> Ledger:
             return
         _, kind, key = sent
         if kind == "malformed":
-            ledger.malformed[digest(sent[0])] = key
-        else:
+            malformed_file.write(f"{digest(sent[0])}\t{key}\n")
+        elif key not in ledger.valid:
             ledger.valid.add(key)
+            valid_file.write(f"{key}\n")
         ledger.sent += 1
         ledger.redeliveries += kind == "redelivery"
         ledger.late += kind == "late"
 
-    began = time.monotonic()
+    began = counted = time.monotonic()
     number = 0
     while not stopping:
+        if time.monotonic() - counted > 5:
+            valid_file.flush()
+            malformed_file.flush()
+            ledger.write_counts(ledger_dir)
+            counted = time.monotonic()
         due = began + number / rate
         pause = due - time.monotonic()
         if pause > 0:
@@ -182,7 +196,10 @@ def run(rate: float, ledger_dir: Path, seed: int) -> Ledger:
         for sent in resend[:]:
             resend.remove(sent)
             producer.produce(settings.kafka_topic, value=sent[0], on_delivery=lambda e, m, s=sent: delivered(e, m, s))
-    ledger.write(ledger_dir)
+    valid_file.close()
+    malformed_file.close()
+    ledger.finished = True
+    ledger.write_counts(ledger_dir)
     return ledger
 
 

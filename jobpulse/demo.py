@@ -125,22 +125,23 @@ def up(
     say: Callable[[str], None] = print,
     dags: tuple[str, ...] = (DAG_ID, CHECKS_DAG_ID),
     simulate: bool = True,
+    docs: bool = True,
 ) -> None:
     """Everything `make demo` runs, with the DAGs ``dags`` unpaused; without ``simulate``, no simulator (the
-    caller sends its own traffic)."""
+    caller sends its own traffic), without ``docs`` no dbt docs sites."""
     from jobpulse import dbt, stack
 
     stack.up(settings, say=say)
-    say("dbt: writing both projects' manifests (the DAGs render from them) and docs sites")
+    say("dbt: writing both projects' manifests (the DAGs render from them)" + (" and docs sites" if docs else ""))
     dbt.parse(settings)
-    sites = dbt.generate_docs(settings)
+    sites = dbt.generate_docs(settings) if docs else {}
     env = dict(os.environ)
     start_collector(settings, say)
     if simulate:
         _start(
             managed_process(settings, "simulator"), [*JOBPULSE, "simulate", "--rate", str(rate), "--quiet"], env, say
         )
-    for project, port in DOCS_PORTS.items():
+    for project, port in DOCS_PORTS.items() if docs else ():
         _start(managed_process(settings, DOCS_PROCESSES[project]), [sys.executable, "-m", "http.server", str(port),
                "--bind", "127.0.0.1", "--directory", str(sites[project])], env, say)  # fmt: skip
 
@@ -156,7 +157,7 @@ def up(
         wait_until(lambda dag_id=dag_id: _airflow(settings, "dags", "unpause", dag_id), process=airflow, timeout=240,
                    interval=5, waiting=f"airflow: waiting for {dag_id} to be parsed, to unpause it")  # fmt: skip
     say(f"Airflow:   http://127.0.0.1:{AIRFLOW_PORT}  (user admin, password in {_password_file(settings)})")
-    for project, port in DOCS_PORTS.items():
+    for project, port in DOCS_PORTS.items() if docs else ():
         say(f"dbt docs ({project}):  http://127.0.0.1:{port}")
     say(f"DAGs unpaused: {', '.join(dags)} ({DAG_ID} runs continuously); `make demo-down` stops everything")
 

@@ -10,8 +10,8 @@ from datetime import datetime
 import pytest
 from cassandra.util import datetime_from_uuid1
 
-from bench.soak import KINDS, Sample, recovery, schedule
-from bench.soak_traffic import MALFORMED, TOO_LARGE, Ledger, Traffic
+from bench.soak import FRESHNESS_TARGET, KINDS, Sample, normal_p95, recovery, schedule
+from bench.soak_traffic import MALFORMED, TOO_LARGE, Traffic
 from ingest.events import Reason, Rejected, parse_event
 from ingest.simulator import time_uuid
 
@@ -56,19 +56,20 @@ def test_late_events_are_hours_and_days_old():
     assert min(ages) >= 2.9 and max(ages) >= 47
 
 
-def test_the_ledger_reads_back_what_it_wrote(tmp_path):
-    ledger = Ledger(valid={"a", "b"}, malformed={"d1": "not_json"}, sent=4, redeliveries=1, late=1)
-    ledger.write(tmp_path)
-    assert Ledger.read(tmp_path) == ledger
-
-
 def test_the_schedule_kills_every_kind_each_round_never_twice_in_a_row():
     order = schedule(KINDS, rounds=5, seed=11)
     assert Counter(order) == {kind: 5 for kind in KINDS}
     assert all(first != second for first, second in itertools.pairwise(order))
 
 
-def test_recovery_is_the_first_sample_after_the_kill_under_the_bound():
+def test_recovery_is_the_first_sample_fresh_with_arrivals_from_after_the_kill():
     samples = [Sample(10, 0, 30), Sample(20, 5, None), Sample(30, 9, 80), Sample(40, 0, 45), Sample(50, 0, 20)]
-    assert recovery(samples, after=15, bound=50) == 25
+    assert recovery(samples, after=15, bound=50) == 35  # at 40 s, `events` still ended before the kill
     assert recovery(samples, after=45, bound=10) is None
+
+
+def test_the_normal_p95_leaves_out_the_cold_start_and_falls_back_to_the_target():
+    cold = [Sample(10, 0, None), Sample(20, 0, 900)]
+    warm = [Sample(at, 0, 30 + at / 100) for at in range(80, 190, 10)]
+    assert normal_p95(cold + warm, warmup_seconds=180) == 31.8
+    assert normal_p95(cold, warmup_seconds=180) == FRESHNESS_TARGET
