@@ -88,7 +88,8 @@ class Sampler(threading.Thread):
 
         from jobpulse.clients import kafka_config
 
-        consumer = Consumer(kafka_config(self.settings, **{"group.id": self.settings.collector_group}))
+        # log_level 0: librdkafka would log every refused connection while Kafka is down
+        consumer = Consumer(kafka_config(self.settings, **{"group.id": self.settings.collector_group, "log_level": 0}))
         try:
             while not self.stopping.wait(SAMPLE_SECONDS):
                 at = round(time.monotonic() - self.began, 1)
@@ -234,7 +235,7 @@ def _kill_during_landing_commit(settings: Settings, patience: float) -> str | No
             if commit.search(line.decode("utf-8", errors="replace")):
                 before = _landing_files(settings)
                 while time.monotonic() < deadline and _landing_files(settings) <= before:
-                    time.sleep(0.05)
+                    time.sleep(0.2)
                 return _kill_service(settings, "spark-thrift") + " during a landing commit"
     return None
 
@@ -545,6 +546,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     args = arguments(argv)
+    # `kill` stops it the way Ctrl-C does, stopping what it started (a background job ignores SIGINT)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     settings = namespace()
     refuse_a_running_demo(settings)
     stack.up(settings, say=print)

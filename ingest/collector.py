@@ -1,12 +1,10 @@
 """The collector: Kafka topic ``tracking`` -> Cassandra raw log, rejects -> ``tracking.dlq``.
 
 Delivery is at-least-once and the effect exactly-once: a batch is written to Cassandra (idempotent upserts
-keyed by the event id), and only then are its Kafka offsets committed, in one Kafka transaction with its
-rejects' dead letters. A crash anywhere before the commit means the batch is consumed and written again, onto
-the same rows, and its dead letters sent again: those sent before were never committed, and a reader of the
-dead-letter topic reads committed messages only (librdkafka's default; a Java consumer must set
-isolation.level=read_committed). A failing Cassandra or Kafka is retried with backoff and never skipped;
-SIGTERM finishes the batch in hand, commits it and exits.
+keyed by the event id) and its rejects to the dead-letter topic, and only then are its Kafka offsets
+committed. A crash anywhere before the commit means the batch is consumed and written again, onto the same
+rows. A failing Cassandra or Kafka is retried with backoff and never skipped; SIGTERM finishes the batch in
+hand, commits it and exits.
 
 Batches are pipelined: while batch N is in flight to Cassandra, batch N+1 is consumed and validated, and N is
 committed before N+1 is sent, so offsets are always committed in order and only for stored events.
@@ -24,7 +22,6 @@ import logging
 import os
 import signal
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -92,10 +89,6 @@ class GaveUp(RuntimeError):
     """An operation retried as often as it may be still failed: the collector stops, its batch uncommitted."""
 
 
-class UndeliveredDeadLetters(RuntimeError):
-    """The dead-letter topic did not take every dead letter of a batch."""
-
-
 @dataclass
 class CollectorConfig:
     batch_size: int = 5000
@@ -157,7 +150,7 @@ class Collector:
 
     def run(self, *, drain: bool = False) -> Counters:
         """Consume until stopped (SIGTERM/SIGINT), or with ``drain`` until the topic is fully consumed."""
-        from confluent_kafka import Consumer
+        from confluent_kafka import Consumer, Producer
 
         from ingest.raw_log import RawLog
         from jobpulse.clients import kafka_config, keyspace
@@ -179,7 +172,18 @@ class Collector:
                 },
             )
         )
-        self._producer = self._transactional_producer()
+        self._producer = Producer(
+            kafka_config(
+                self.settings,
+                **{
+                    "acks": "all",
+                    "enable.idempotence": True,
+                    "linger.ms": 5,
+                    "message.max.bytes": 5 * 1024 * 1024,
+                    "message.timeout.ms": int(self.config.dead_letter_timeout * 1000),
+                },
+            )
+        )
         if self.config.publish_counters:
             self._publisher = CounterPublisher(
                 self.settings,
@@ -192,7 +196,6 @@ class Collector:
             )
         session, stopped_cleanly = None, False
         try:
-            self._retry("start dead-letter transactions", self._init_transactions)
             session = self._retry("connect to Cassandra", self._connect_cassandra)
             self._raw_log = self._retry("register with the raw log", lambda: RawLog(session, keyspace(self.settings)))
             consumer.subscribe([self.settings.kafka_topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
@@ -224,32 +227,6 @@ class Collector:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
         return self.counters
-
-    def _transactional_producer(self) -> Producer:
-        from confluent_kafka import Producer
-
-        from jobpulse.clients import kafka_config
-
-        return Producer(
-            kafka_config(
-                self.settings,
-                **{
-                    "acks": "all",
-                    "enable.idempotence": True,
-                    "linger.ms": 5,
-                    "message.max.bytes": 5 * 1024 * 1024,
-                    "message.timeout.ms": int(self.config.dead_letter_timeout * 1000),
-                    # Unique per producer: collectors of one group fence each other through the group's
-                    # generation (KIP-447). A killed collector's open transaction is aborted by Kafka after
-                    # this timeout; until then its partitions' committed offsets are not readable.
-                    "transactional.id": f"{self.settings.collector_group}.{uuid.uuid4().hex}",
-                    "transaction.timeout.ms": int((2 * self.config.dead_letter_timeout + 5) * 1000),
-                },
-            )
-        )
-
-    def _init_transactions(self) -> None:
-        self._producer.init_transactions(self.config.dead_letter_timeout)
 
     def _refresh_watermark(self) -> None:
         """Tell the ingest, about every second, how far it may capture (ingest.raw_log's low watermark). A
@@ -317,26 +294,18 @@ class Collector:
             log.warning("Cassandra write failed (%s: %s); writing the batch again", type(error).__name__, error)
             refused = self._retry("write to Cassandra", lambda: self._raw_log.store_or_refuse(batch.events))
         rejects = batch.rejects + self._refused_messages(batch.messages, refused)
+        undelivered = rejects
+
+        def dead_letter() -> None:  # each attempt sends only what the previous ones could not deliver
+            nonlocal undelivered
+            failures = self._dead_letter(undelivered)
+            undelivered = [undelivered[index] for index in sorted(failures)]
+            if failures:
+                raise RuntimeError(f"{len(failures)} undelivered, e.g. {next(iter(failures.values()))}")
+
         if rejects:
-            undelivered = 0
-
-            def transaction() -> None:  # only undelivered dead letters count: a Kafka not answering is waited for
-                nonlocal undelivered
-                try:
-                    self._dead_letter_and_commit(rejects, batch.offsets)
-                except UndeliveredDeadLetters as error:
-                    undelivered += 1
-                    if undelivered >= self.config.dead_letter_attempts:
-                        raise GaveUp(
-                            f"could not dead-letter rejected messages after {undelivered} attempts: {error}"
-                        ) from error
-                    raise
-
-            self._retry("dead-letter rejected messages and commit Kafka offsets", transaction)
-        else:
-            self._retry(
-                "commit Kafka offsets", lambda: self._consumer.commit(offsets=batch.offsets, asynchronous=False)
-            )
+            self._retry("dead-letter rejected messages", dead_letter, attempts=self.config.dead_letter_attempts)
+        self._retry("commit Kafka offsets", lambda: self._consumer.commit(offsets=batch.offsets, asynchronous=False))
         self.counters.consumed += batch.consumed
         self.counters.written += len(batch.events) - len(refused)
         self.counters.dead_lettered += len(rejects)
@@ -368,48 +337,6 @@ class Collector:
                 found.append((message, Rejected(Reason.STORAGE_REJECTED, f"{type(error).__name__}: {error}")))
         return found
 
-    def _dead_letter_and_commit(self, rejects: list[tuple[Message, Rejected]], offsets: list[Any]) -> None:
-        """One transaction: the dead letters and the offsets, visible together or not at all. An attempt that
-        fails is aborted, and the next sends every dead letter again; a crash leaves it open until Kafka aborts
-        it (transaction.timeout.ms)."""
-        producer, timeout = self._producer, self.config.dead_letter_timeout
-        producer.begin_transaction()
-        try:
-            failures = self._dead_letter(rejects)
-            if failures:
-                raise UndeliveredDeadLetters(f"{len(failures)} undelivered, e.g. {next(iter(failures.values()))}")
-            metadata = self._consumer.consumer_group_metadata()
-            self._while_retriable(lambda: producer.send_offsets_to_transaction(offsets, metadata, timeout))
-            self._while_retriable(lambda: producer.commit_transaction(timeout))  # a timed-out commit is retried
-        except Exception:
-            self._end_transaction()
-            raise
-
-    def _while_retriable(self, call: Callable[[], None]) -> None:
-        """``call`` again for as long as librdkafka calls its error retriable (a timeout, say)."""
-        from confluent_kafka import KafkaException
-
-        delay = self.config.backoff_initial
-        while True:
-            try:
-                return call()
-            except KafkaException as error:
-                if not error.args[0].retriable() or self.stop_requested:
-                    raise
-                log.warning("Kafka transaction: %s; retrying in %.1fs", error, delay)
-                time.sleep(delay)
-                delay = min(delay * 2, self.config.backoff_max)
-
-    def _end_transaction(self) -> None:
-        """Abort the open transaction; a producer that cannot (fenced, or a fatal error) is replaced by a new
-        one of its own id, and its transaction left for Kafka to abort."""
-        try:
-            self._while_retriable(lambda: self._producer.abort_transaction(self.config.dead_letter_timeout))
-        except Exception as error:
-            log.warning("replacing the dead-letter producer: could not abort (%s: %s)", type(error).__name__, error)
-            self._producer = self._transactional_producer()
-            self._retry("start dead-letter transactions", self._init_transactions)
-
     def _dead_letter(self, rejects: list[tuple[Message, Rejected]]) -> dict[int, str]:
         """Produce ``rejects`` to the dead-letter topic and wait; returns the failures by index in ``rejects``."""
         producer = self._producer
@@ -438,17 +365,20 @@ class Collector:
         producer.flush(self.config.dead_letter_timeout + 5)
         return failures
 
-    def _retry(self, what: str, operation: Callable[[], T]) -> T:
-        """``operation`` until it succeeds, retried with backoff, unless it gives up (:class:`GaveUp`)."""
+    def _retry(self, what: str, operation: Callable[[], T], attempts: int | None = None) -> T:
+        """``operation`` until it succeeds: retried with backoff forever, or ``attempts`` times and then
+        :class:`GaveUp`."""
         delay = self.config.backoff_initial
+        attempt = 0
         while True:
+            attempt += 1
             try:
                 return operation()
-            except GaveUp:
-                raise
             except Exception as error:  # every failure of a dependency is retried; nothing is skipped
                 if self.stop_requested:
                     raise Stopping from error
+                if attempts is not None and attempt >= attempts:
+                    raise GaveUp(f"could not {what} after {attempt} attempts: {error}") from error
                 self.counters.retries += 1
                 log.warning("could not %s (%s: %s); retrying in %.1fs", what, type(error).__name__, error, delay)
                 time.sleep(delay)

@@ -68,33 +68,6 @@ def test_poison_messages_are_dead_lettered_with_their_reason_and_the_rest_stored
     assert committed_offsets(private) == len(poison) + len(valid)
 
 
-class Crash(BaseException):
-    """The process dying at that point: nothing in the collector catches it."""
-
-
-def test_a_collector_dying_between_dead_letters_and_commit_leaves_each_dead_letter_once(
-    private: Settings, cassandra, monkeypatch
-):
-    poison = [b"{not json " + str(number).encode() for number in range(3)]
-    produce(private, [*poison, event_json(job_id=1)])
-    send_dead_letters = Collector._dead_letter
-
-    def send_then_die(collector: Collector, rejects: list) -> dict[int, str]:
-        send_dead_letters(collector, rejects)
-        raise Crash
-
-    monkeypatch.setattr(Collector, "_dead_letter", send_then_die)
-    # A crash aborts nothing: Kafka aborts the open transaction at its timeout (2 x 3 + 5 s here)
-    config = CollectorConfig(backoff_max=2, dead_letter_timeout=3)
-    with pytest.raises(Crash):
-        drain(private, config)
-    monkeypatch.undo()
-    assert committed_offsets(private) == 0
-
-    drain(private, config)  # consumes the batch again and dead-letters it again
-    assert sorted(value for value, _ in dead_letters(private)) == sorted(poison)
-
-
 def test_a_batch_over_cassandras_size_limit_is_written_in_halves(private: Settings, cassandra):
     # Each event is under the contract's 1 MiB, but two together are over the local batch_size_fail_threshold
     # (640 KiB): Cassandra refuses the batch that holds both.
