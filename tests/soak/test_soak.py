@@ -9,7 +9,7 @@ import pytest
 from bench import soak
 from jobpulse.config import Settings
 
-pytestmark = pytest.mark.stack_lifecycle  # it kills every service of the stack: run after every other test
+pytestmark = [pytest.mark.stack_lifecycle, pytest.mark.soak]  # it kills every service of the stack
 
 
 def test_every_kind_of_kill_under_traffic_loses_nothing_and_counts_everything_once(running_stack: Settings):
