@@ -10,7 +10,7 @@ CLUSTER_PYTEST_ARGS ?=
 LINK_DIR ?= /usr/local/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status demo demo-down test test-cluster bench lint format lock clean
+.PHONY: help setup up down status demo demo-down test test-cluster test-soak bench soak lint format lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -95,6 +95,13 @@ bench: setup ## benchmarks against the local stack; JSON results in bench/result
 	$(BIN)/python -m bench.freshness --write
 	$(BIN)/python -m bench.freshness --busy-day-events 5000000 --name freshness_busy_day --write
 	$(BIN)/python -m bench.topology --write
+
+test-soak: setup ## the short chaos soak (every kind of kill once at 100 events/s, about 20 minutes) as a test
+	$(JOBPULSE) stack up && $(BIN)/pytest -m soak
+
+soak: setup ## chaos soak: 30 min at 1,000 events/s, every service SIGKILLed in turn; bench/results/soak.json
+	$(JOBPULSE) stack up
+	$(BIN)/python -m bench.soak --write
 
 lock: ## re-resolve requirements*.txt and rewrite constraints*.txt (the transitive locks)
 	for name in "" -warehouse; do \

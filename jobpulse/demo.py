@@ -29,11 +29,12 @@ DOCS_NAMES = {
 DAG_ID = "jobpulse_pipeline"
 SCHEDULER_IDLE_SLEEP_SECONDS = "0.25"  # compose's Airflow has the same (tests/deploy/test_compose.py)
 CHECKS_DAG_ID = "jobpulse_checks"
+JOBPULSE = [sys.executable, "-m", "jobpulse.cli"]
 # what `up` starts, in the order `down` stops them
 PROCESSES = ("airflow", "simulator", "collector", *DOCS_PROCESSES.values())
 
 
-def _process(settings: Settings, name: str) -> ManagedProcess:
+def managed_process(settings: Settings, name: str) -> ManagedProcess:
     return ManagedProcess(
         name=name,
         pid_file=settings.state_dir / "run" / f"{name}.pid",
@@ -106,6 +107,11 @@ def _http_ok(url: str) -> None:
             raise ServiceError(f"{url} answered {response.status}")
 
 
+def start_collector(settings: Settings, say: Callable[[str], None] = print) -> None:
+    """The collector as a service of its own, unless it runs already (settings from the environment)."""
+    _start(managed_process(settings, "collector"), [*JOBPULSE, "collect"], dict(os.environ), say)
+
+
 def _start(process: ManagedProcess, command: list[str], env: dict[str, str], say: Callable[[str], None]) -> None:
     if process.pid is None:
         process.start(command, env=env, cwd=PROJECT_ROOT)
@@ -118,23 +124,28 @@ def up(
     rate: float,
     say: Callable[[str], None] = print,
     dags: tuple[str, ...] = (DAG_ID, CHECKS_DAG_ID),
+    simulate: bool = True,
+    docs: bool = True,
 ) -> None:
-    """Everything `make demo` runs, with the DAGs ``dags`` unpaused."""
+    """Everything `make demo` runs, with the DAGs ``dags`` unpaused; without ``simulate``, no simulator (the
+    caller sends its own traffic), without ``docs`` no dbt docs sites."""
     from jobpulse import dbt, stack
 
     stack.up(settings, say=say)
-    say("dbt: writing both projects' manifests (the DAGs render from them) and docs sites")
+    say("dbt: writing both projects' manifests (the DAGs render from them)" + (" and docs sites" if docs else ""))
     dbt.parse(settings)
-    sites = dbt.generate_docs(settings)
-    jobpulse = [sys.executable, "-m", "jobpulse.cli"]
+    sites = dbt.generate_docs(settings) if docs else {}
     env = dict(os.environ)
-    _start(_process(settings, "collector"), [*jobpulse, "collect"], env, say)
-    _start(_process(settings, "simulator"), [*jobpulse, "simulate", "--rate", str(rate), "--quiet"], env, say)
-    for project, port in DOCS_PORTS.items():
-        _start(_process(settings, DOCS_PROCESSES[project]), [sys.executable, "-m", "http.server", str(port),
+    start_collector(settings, say)
+    if simulate:
+        _start(
+            managed_process(settings, "simulator"), [*JOBPULSE, "simulate", "--rate", str(rate), "--quiet"], env, say
+        )
+    for project, port in DOCS_PORTS.items() if docs else ():
+        _start(managed_process(settings, DOCS_PROCESSES[project]), [sys.executable, "-m", "http.server", str(port),
                "--bind", "127.0.0.1", "--directory", str(sites[project])], env, say)  # fmt: skip
 
-    airflow = _process(settings, "airflow")
+    airflow = managed_process(settings, "airflow")
     if airflow.pid is None:
         _airflow(settings, "db", "migrate")
         _start(
@@ -146,7 +157,7 @@ def up(
         wait_until(lambda dag_id=dag_id: _airflow(settings, "dags", "unpause", dag_id), process=airflow, timeout=240,
                    interval=5, waiting=f"airflow: waiting for {dag_id} to be parsed, to unpause it")  # fmt: skip
     say(f"Airflow:   http://127.0.0.1:{AIRFLOW_PORT}  (user admin, password in {_password_file(settings)})")
-    for project, port in DOCS_PORTS.items():
+    for project, port in DOCS_PORTS.items() if docs else ():
         say(f"dbt docs ({project}):  http://127.0.0.1:{port}")
     say(f"DAGs unpaused: {', '.join(dags)} ({DAG_ID} runs continuously); `make demo-down` stops everything")
 
@@ -212,7 +223,7 @@ def wait_for_rows(settings: Settings, timeout: float, say: Callable[[str], None]
 def stop_processes(settings: Settings, names: tuple[str, ...] = PROCESSES, say: Callable[[str], None] = print) -> None:
     """Stop the demo's own processes (by PID file), leaving the stack up."""
     for name in names:
-        process = _process(settings, name)
+        process = managed_process(settings, name)
         pid = process.pid
         if process.stop(timeout=30):
             say(f"{name}: stopped (PID {pid})")
