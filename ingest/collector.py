@@ -6,7 +6,7 @@ committed. A crash anywhere before the commit means the batch is consumed and wr
 rows. A failing Cassandra or Kafka is retried with backoff and never skipped; SIGTERM finishes the batch in
 hand, commits it and exits.
 
-A dead letter is sent once all the same: the rejects of partition p go to dead-letter partition p, in order, and
+Each reject is dead-lettered once even so: the rejects of partition p go to dead-letter partition p, in order, and
 before its first dead letter for a partition it was given, a collector reads the end of that dead-letter partition
 for the dead letters of the group's uncommitted offsets (sent by a collector that died or lost the partition before
 its commit) and skips those rejects. Kafka transactions are not used: librdkafka's send_offsets_to_transaction
@@ -494,18 +494,20 @@ class Collector:
 
         reader = self._dead_letter_reader()
         reader.assign([start])
+        position, heard = start.offset, time.monotonic()
         try:
-            while True:
-                messages = reader.consume(num_messages=1000, timeout=10)
-                if not messages:
-                    raise TimeoutError(f"nothing read from {start.topic} [{start.partition}] in 10 s")
+            while position < end:
+                messages = reader.consume(num_messages=1000, timeout=0.2)  # waits for all 1000 or the timeout
+                if not messages and time.monotonic() - heard > 10:
+                    raise TimeoutError(f"nothing read from {start.topic} [{start.partition}] at {position} in 10 s")
                 for message in messages:
-                    error = message.error()
+                    heard, error = time.monotonic(), message.error()
                     if error is not None and error.code() == KafkaError._PARTITION_EOF:
                         return
                     if error is not None:
                         raise KafkaException(error)
-                    if message.offset() >= end:
+                    position = message.offset() + 1
+                    if position > end:
                         return
                     yield message
         finally:

@@ -3,6 +3,7 @@ topic, and random messages, against the real Kafka and Cassandra."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import threading
@@ -96,6 +97,31 @@ def test_a_collector_dying_between_dead_letters_and_commit_leaves_each_dead_lett
     assert sorted(value for value, _ in dead_letters(private)) == sorted(poison)
     assert collector.counters.dead_lettered == len(poison)
     assert committed_offsets(private) == len(poison) + 1
+
+
+def test_a_dead_letter_of_another_message_from_the_same_source_is_no_reason_to_skip(private: Settings, cassandra):
+    """A tracking topic made again under its name numbers its messages from 0 again: the dead-letter topic then
+    holds a dead letter naming the same source as a new message, with other bytes."""
+    from confluent_kafka.admin import AdminClient
+
+    from jobpulse.clients import kafka_config
+    from jobpulse.migrations import ensure_topics
+
+    produce(private, [b"not json, the old topic's"], key=b"one partition")
+    drain(private)
+    admin = AdminClient(kafka_config(private))
+    admin.delete_topics([private.kafka_topic])[private.kafka_topic].result()
+    while private.kafka_topic in admin.list_topics(timeout=10).topics:
+        time.sleep(0.2)
+    ensure_topics(private, say=lambda message: None)
+    made_again = dataclasses.replace(private, collector_group=f"{private.collector_group}.again")
+    produce(made_again, [b"not json, the new topic's"], key=b"one partition")
+
+    drain(made_again)
+
+    letters = dead_letters(private)
+    assert len({headers[SOURCE_HEADER] for _, headers in letters}) == 1
+    assert sorted(value for value, _ in letters) == [b"not json, the new topic's", b"not json, the old topic's"]
 
 
 def test_a_batch_over_cassandras_size_limit_is_written_in_halves(private: Settings, cassandra):
