@@ -6,6 +6,12 @@ committed. A crash anywhere before the commit means the batch is consumed and wr
 rows. A failing Cassandra or Kafka is retried with backoff and never skipped; SIGTERM finishes the batch in
 hand, commits it and exits.
 
+Each reject is dead-lettered once even so: the rejects of partition p go to dead-letter partition p, in order, and
+before its first dead letter for a partition it was given, a collector reads the end of that dead-letter partition
+for the dead letters of the group's uncommitted offsets (sent by a collector that died or lost the partition before
+its commit) and skips those rejects. Kafka transactions are not used: librdkafka's send_offsets_to_transaction
+hangs past its timeout when the broker restarts (confluentinc/librdkafka#5456, #5511).
+
 Batches are pipelined: while batch N is in flight to Cassandra, batch N+1 is consumed and validated, and N is
 committed before N+1 is sent, so offsets are always committed in order and only for stored events.
 
@@ -17,24 +23,27 @@ with an error and a non-zero exit status, its batch uncommitted: a rejected mess
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ingest.collector_stats import CounterPublisher, Instance, Report
 from ingest.events import Event, Reason, Rejected, parse_event
 from jobpulse.config import Settings
+from jobpulse.errors import OperatorError
 
 if TYPE_CHECKING:
     from cassandra.cluster import Session
-    from confluent_kafka import Consumer, Message, Producer
+    from confluent_kafka import Consumer, Message, Producer, TopicPartition
 
     from ingest.raw_log import PendingWrite, RawLog
 
@@ -120,6 +129,15 @@ def health(stats_file: Path, max_age: float) -> tuple[bool, str]:
     return True, f"healthy: pid {stats['pid']}, counters written {age:.0f}s ago, lag {stats['lag']}"
 
 
+def identity(message: Message) -> bytes:
+    """A digest of a message's key and bytes, which its dead letter carries unchanged."""
+    digest = hashlib.blake2b(digest_size=16)
+    key = message.key()
+    digest.update(b"-" if key is None else len(key).to_bytes(8, "big") + key)
+    digest.update(message.value() or b"")
+    return digest.digest()
+
+
 def dead_letter_headers(message: Message, rejected: Rejected) -> list[tuple[str, bytes]]:
     source = f"{message.topic()}/{message.partition()}/{message.offset()}"
     return [
@@ -140,6 +158,10 @@ class Collector:
         self._last_stats = 0.0
         self._pending: Batch | None = None
         self._publisher: CounterPublisher | None = None
+        # by assigned partition, once it has a reject: its uncommitted messages already in the dead-letter topic
+        # (source offset -> identity)
+        self._sent: dict[int, dict[int, bytes]] = {}
+        self._reader: Consumer | None = None
         self._consumer: Consumer
         self._producer: Producer
         self._raw_log: RawLog
@@ -196,6 +218,7 @@ class Collector:
             )
         session, stopped_cleanly = None, False
         try:
+            self._check_dead_letter_partitions()
             session = self._retry("connect to Cassandra", self._connect_cassandra)
             self._raw_log = self._retry("register with the raw log", lambda: RawLog(session, keyspace(self.settings)))
             consumer.subscribe([self.settings.kafka_topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
@@ -221,6 +244,8 @@ class Collector:
             if self._publisher is not None:
                 self._publisher.close(timeout=10)
             consumer.close()
+            if self._reader is not None:
+                self._reader.close()
             self._producer.flush(10)
             if session is not None:
                 session.cluster.shutdown()
@@ -294,10 +319,13 @@ class Collector:
             log.warning("Cassandra write failed (%s: %s); writing the batch again", type(error).__name__, error)
             refused = self._retry("write to Cassandra", lambda: self._raw_log.store_or_refuse(batch.events))
         rejects = batch.rejects + self._refused_messages(batch.messages, refused)
-        undelivered = rejects
+        undelivered, attempt = rejects, 0
 
         def dead_letter() -> None:  # each attempt sends only what the previous ones could not deliver
-            nonlocal undelivered
+            nonlocal undelivered, attempt
+            attempt += 1
+            # a send that timed out may have landed all the same: a later attempt looks again first
+            self._learn_sent({message.partition() for message, _ in undelivered}, again=attempt > 1)
             failures = self._dead_letter(undelivered)
             undelivered = [undelivered[index] for index in sorted(failures)]
             if failures:
@@ -306,6 +334,11 @@ class Collector:
         if rejects:
             self._retry("dead-letter rejected messages", dead_letter, attempts=self.config.dead_letter_attempts)
         self._retry("commit Kafka offsets", lambda: self._consumer.commit(offsets=batch.offsets, asynchronous=False))
+        for committed in batch.offsets:  # no collector of the group consumes these again
+            if (sent := self._sent.get(committed.partition)) is not None:
+                self._sent[committed.partition] = {
+                    offset: digest for offset, digest in sent.items() if offset >= committed.offset
+                }
         self.counters.consumed += batch.consumed
         self.counters.written += len(batch.events) - len(refused)
         self.counters.dead_lettered += len(rejects)
@@ -338,7 +371,8 @@ class Collector:
         return found
 
     def _dead_letter(self, rejects: list[tuple[Message, Rejected]]) -> dict[int, str]:
-        """Produce ``rejects`` to the dead-letter topic and wait; returns the failures by index in ``rejects``."""
+        """Produce ``rejects`` to the dead-letter topic, each to the partition of its message's number, and wait;
+        returns the failures by index in ``rejects``. A reject already there (see ``_learn_sent``) is skipped."""
         producer = self._producer
         failures: dict[int, str] = {}
 
@@ -350,9 +384,13 @@ class Collector:
             return delivered
 
         for index, (message, rejected) in enumerate(rejects):
+            sent = self._sent.get(message.partition(), {}).get(message.offset())
+            if sent is not None and sent == identity(message):
+                continue
             try:
                 producer.produce(
                     self.settings.kafka_dlq_topic,
+                    partition=message.partition(),
                     value=message.value(),
                     key=message.key(),
                     headers=dead_letter_headers(message, rejected),
@@ -384,15 +422,132 @@ class Collector:
                 time.sleep(delay)
                 delay = min(delay * 2, self.config.backoff_max)
 
+    # -- dead letters sent before a crash ----------------------------------------------------------------------
+    def _check_dead_letter_partitions(self) -> None:
+        """Refuse to start with a dead-letter topic of fewer partitions than the tracking topic: the dead letters
+        of partition p go to dead-letter partition p, where a collector that takes p over looks for them."""
+        topic, dlq = self.settings.kafka_topic, self.settings.kafka_dlq_topic
+        topics = self._retry("read the topics' metadata", lambda: self._consumer.list_topics(timeout=10).topics)
+        if topic in topics and dlq in topics and len(topics[dlq].partitions) < len(topics[topic].partitions):
+            raise OperatorError(
+                f"the dead-letter topic {dlq} has {len(topics[dlq].partitions)} partitions, fewer than the "
+                f"{len(topics[topic].partitions)} of {topic} (the collector dead-letters each partition's rejects "
+                "to the dead-letter partition of the same number): `jobpulse migrate` adds the missing ones."
+            )
+
+    def _learn_sent(self, partitions: set[int], again: bool = False) -> None:
+        """Read which uncommitted messages of ``partitions`` are in the dead-letter topic already, for those not
+        read since they were assigned (or for all ``again``)."""
+        for partition in partitions if again else partitions - self._sent.keys():
+            self._sent[partition] = self._retry("read the dead-letter topic", partial(self._sent_before, partition))
+
+    def _sent_before(self, partition: int) -> dict[int, bytes]:
+        """The dead letters of the group's uncommitted messages of ``partition``, sent by a collector that died or
+        lost the partition before its commit: their source offsets, with each message's identity.
+
+        They are at the end of dead-letter partition ``partition``, read backwards in growing steps until a dead
+        letter of a message more than ``batch_size`` below the committed offset: none before it is of a message
+        at or above that offset, since committed offsets only grow and a collector dead-letters a batch (at most
+        ``batch_size`` messages: the group's collectors share it) while the batch's first offset is the committed
+        one."""
+        from confluent_kafka import KafkaError, KafkaException, TopicPartition
+
+        reader = self._dead_letter_reader()
+        topic, dlq = self.settings.kafka_topic, self.settings.kafka_dlq_topic
+        metadata = reader.list_topics(dlq, timeout=10).topics[dlq]
+        if metadata.error is not None and metadata.error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+            raise KafkaException(metadata.error)
+        if partition not in metadata.partitions:  # nothing was sent there, and sending fails loudly
+            return {}
+        [committed] = reader.committed([TopicPartition(topic, partition)], timeout=10)
+        if committed.error is not None:
+            raise KafkaException(committed.error)
+        threshold = committed.offset
+        if threshold < 0:  # nothing committed: the group starts at the partition's first message
+            threshold = reader.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)[0]
+        first, end = reader.get_watermark_offsets(TopicPartition(dlq, partition), timeout=10)
+        prefix, step, older = f"{topic}/{partition}/", 2 * self.config.batch_size, False
+        sent: dict[int, bytes] = {}
+        while end > first and not older:
+            start = max(first, end - step)
+            for letter in self._read(TopicPartition(dlq, partition, start), end):
+                source = dict(letter.headers() or []).get(SOURCE_HEADER, b"").decode(errors="replace")
+                if not (source.startswith(prefix) and source[len(prefix) :].isdecimal()):
+                    continue  # another partition's (the dead-letter topic had a single partition before)
+                offset = int(source[len(prefix) :])
+                if offset >= threshold:
+                    sent[offset] = identity(letter)
+                older |= offset < threshold - self.config.batch_size
+            end, step = start, step * 2
+        if sent:
+            log.info(
+                "%d rejects of %s [%d] are in the dead-letter topic already: not sent again",
+                len(sent),
+                topic,
+                partition,
+            )
+        return sent
+
+    def _read(self, start: TopicPartition, end: int) -> Iterator[Message]:
+        """The messages of one partition from ``start`` up to offset ``end``."""
+        from confluent_kafka import KafkaError, KafkaException
+
+        reader = self._dead_letter_reader()
+        reader.assign([start])
+        position, heard = start.offset, time.monotonic()
+        try:
+            while position < end:
+                messages = reader.consume(num_messages=1000, timeout=0.2)  # waits for all 1000 or the timeout
+                if not messages and time.monotonic() - heard > 10:
+                    raise TimeoutError(f"nothing read from {start.topic} [{start.partition}] at {position} in 10 s")
+                for message in messages:
+                    heard, error = time.monotonic(), message.error()
+                    if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                        return
+                    if error is not None:
+                        raise KafkaException(error)
+                    position = message.offset() + 1
+                    if position > end:
+                        return
+                    yield message
+        finally:
+            reader.unassign()
+
+    def _dead_letter_reader(self) -> Consumer:
+        """A consumer that only reads what it is assigned: never a member of the collectors' group, whose
+        committed offsets it reads, and never committing."""
+        from confluent_kafka import Consumer
+
+        from jobpulse.clients import kafka_config
+
+        if self._reader is None:
+            self._reader = Consumer(
+                kafka_config(
+                    self.settings,
+                    **{
+                        "group.id": self.settings.collector_group,
+                        "enable.auto.commit": False,
+                        "enable.auto.offset.store": False,
+                        "enable.partition.eof": True,
+                        "auto.offset.reset": "earliest",
+                    },
+                )
+            )
+        return self._reader
+
     # -- partitions and drain ---------------------------------------------------------------------------------
     def _on_assign(self, _consumer: Consumer, partitions: list[Any]) -> None:
         self._assigned |= {(tp.topic, tp.partition) for tp in partitions}
+        for tp in partitions:  # another collector may have dead-lettered some of them since: read again
+            self._sent.pop(tp.partition, None)
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[Any]) -> None:
         self._finish_pending()  # commit what was written for these partitions while they are still ours
         revoked = {(tp.topic, tp.partition) for tp in partitions}
         self._assigned -= revoked
         self._at_end -= revoked
+        for tp in partitions:
+            self._sent.pop(tp.partition, None)
 
     def _drained(self) -> bool:
         return bool(self._assigned) and self._assigned <= self._at_end

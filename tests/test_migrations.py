@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -54,6 +56,58 @@ def test_a_new_keyspace_gets_the_raw_log_tables(running_stack: Settings):
     finally:
         session.execute("DROP KEYSPACE IF EXISTS test_migrations_ks")
         cluster.shutdown()
+
+
+@pytest.fixture
+def topics(running_stack: Settings) -> Iterator[Settings]:
+    """Settings naming a tracking topic and dead-letter topic of this test's own, deleted afterwards."""
+    from confluent_kafka.admin import AdminClient
+
+    from jobpulse.clients import kafka_config
+
+    name = f"test.migrations.{uuid.uuid4().hex[:10]}"
+    settings = replace(running_stack, kafka_topic=name, kafka_dlq_topic=f"{name}.dlq")
+    yield settings
+    admin = AdminClient(kafka_config(settings))
+    existing = admin.list_topics(timeout=10).topics
+    for future in admin.delete_topics(sorted({name, settings.kafka_dlq_topic} & existing.keys())).values():
+        future.result()
+
+
+def partition_counts(settings: Settings) -> dict[str, int]:
+    from confluent_kafka.admin import AdminClient
+
+    from jobpulse.clients import kafka_config
+
+    existing = AdminClient(kafka_config(settings)).list_topics(timeout=10).topics
+    return {name: len(existing[name].partitions) for name in (settings.kafka_topic, settings.kafka_dlq_topic)}
+
+
+def test_the_dead_letter_topic_is_made_with_the_topics_partitions(topics: Settings):
+    from jobpulse.migrations import ensure_topics
+
+    assert ensure_topics(topics, say=lambda message: None) == 2
+    made = topics.kafka_partitions
+    assert partition_counts(topics) == {topics.kafka_topic: made, topics.kafka_dlq_topic: made}
+
+
+def test_a_dead_letter_topic_with_fewer_partitions_than_the_topic_grows_to_its_count(topics: Settings):
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    from jobpulse.clients import kafka_config
+    from jobpulse.migrations import ensure_topics
+
+    # an older deployment's: a single dead-letter partition, and a tracking topic made with other settings
+    older = [NewTopic(topics.kafka_topic, num_partitions=8), NewTopic(topics.kafka_dlq_topic, num_partitions=1)]
+    admin = AdminClient(kafka_config(topics))
+    for future in admin.create_topics(older).values():
+        future.result()
+
+    said: list[str] = []
+    assert ensure_topics(topics, say=said.append) == 1
+    assert said == [f"grew Kafka topic {topics.kafka_dlq_topic} from 1 to 8 partitions"]
+    assert partition_counts(topics) == {topics.kafka_topic: 8, topics.kafka_dlq_topic: 8}
+    assert ensure_topics(topics, say=lambda message: None) == 0
 
 
 def test_the_dimensions_hold_the_generated_reference_data(running_stack: Settings):

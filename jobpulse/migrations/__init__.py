@@ -170,13 +170,17 @@ def migrate_lakehouse(settings: Settings, say: Callable[[str], None]) -> int:
 
 
 def ensure_topics(settings: Settings, say: Callable[[str], None]) -> int:
-    """Create the tracking topic and its dead-letter topic when missing."""
-    from confluent_kafka.admin import AdminClient, NewTopic
+    """Create the tracking topic and its dead-letter topic when missing, and grow a dead-letter topic with fewer
+    partitions than the tracking topic: the collector dead-letters the rejects of each partition to the
+    dead-letter partition of the same number (``ingest.collector``)."""
+    from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
     from jobpulse.clients import kafka_config
 
     admin = AdminClient(kafka_config(settings))
-    existing = set(admin.list_topics(timeout=10).topics)
+    existing = admin.list_topics(timeout=10).topics
+    tracking = existing.get(settings.kafka_topic)
+    partitions = settings.kafka_partitions if tracking is None else len(tracking.partitions)
     # Messages up to 4 MiB are let in so the collector can dead-letter an oversized event (> 1 MiB) with its
     # reason rather than the producer failing; the dead-letter topic takes them plus their headers.
     # An acknowledged message (acks=all) is on min.insync.replicas brokers: one may fail without a loss.
@@ -184,13 +188,13 @@ def ensure_topics(settings: Settings, say: Callable[[str], None]) -> int:
     wanted = {
         settings.kafka_topic: NewTopic(
             settings.kafka_topic,
-            num_partitions=settings.kafka_partitions,
+            num_partitions=partitions,
             replication_factor=settings.kafka_replication_factor,
             config={"retention.ms": str(7 * 86400 * 1000), "max.message.bytes": str(4 * 1024 * 1024), **durability},
         ),
         settings.kafka_dlq_topic: NewTopic(
             settings.kafka_dlq_topic,
-            num_partitions=1,
+            num_partitions=partitions,
             replication_factor=settings.kafka_replication_factor,
             config={"retention.ms": str(30 * 86400 * 1000), "max.message.bytes": str(5 * 1024 * 1024), **durability},
         ),
@@ -200,7 +204,13 @@ def ensure_topics(settings: Settings, say: Callable[[str], None]) -> int:
         for name, future in admin.create_topics(missing, operation_timeout=30).items():
             future.result()
             say(f"created Kafka topic {name}")
-    return len(missing)
+    dead_letters = existing.get(settings.kafka_dlq_topic)
+    if dead_letters is None or len(dead_letters.partitions) >= partitions:
+        return len(missing)
+    grow = NewPartitions(settings.kafka_dlq_topic, partitions)
+    admin.create_partitions([grow], operation_timeout=30)[settings.kafka_dlq_topic].result()
+    say(f"grew Kafka topic {settings.kafka_dlq_topic} from {len(dead_letters.partitions)} to {partitions} partitions")
+    return len(missing) + 1
 
 
 def migrate(settings: Settings, say: Callable[[str], None] = print) -> int:

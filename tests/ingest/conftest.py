@@ -74,24 +74,23 @@ def stored(session: Any, create_times: list[str], keyspace: str = "datalake") ->
 
 
 def dead_letters(settings: Settings) -> list[tuple[bytes, dict[str, bytes]]]:
-    """Everything in the dead-letter topic: (original bytes, headers)."""
-    from confluent_kafka import Consumer
+    """Everything in the dead-letter topic, partition by partition: (original bytes, headers)."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
     consumer = Consumer(
-        kafka_config(
-            settings,
-            **{"group.id": f"reader-{uuid.uuid4().hex}", "auto.offset.reset": "earliest", "enable.partition.eof": True},
-        )
+        kafka_config(settings, **{"group.id": f"reader-{uuid.uuid4().hex}", "enable.partition.eof": True})
     )
-    consumer.subscribe([settings.kafka_dlq_topic])
-    found, deadline = [], time.monotonic() + 30
-    while time.monotonic() < deadline:
+    partitions = consumer.list_topics(settings.kafka_dlq_topic, timeout=10).topics[settings.kafka_dlq_topic].partitions
+    consumer.assign([TopicPartition(settings.kafka_dlq_topic, number, OFFSET_BEGINNING) for number in partitions])
+    found, at_end, deadline = [], set(), time.monotonic() + 60
+    while at_end != set(partitions):
+        assert time.monotonic() < deadline, f"the dead-letter topic's partitions {set(partitions) - at_end} never ended"
         message = consumer.poll(1.0)
         if message is None:
             continue
         if message.error():
-            if found or message.error().code() == -191:  # _PARTITION_EOF
-                break
+            if message.error().code() == KafkaError._PARTITION_EOF:
+                at_end.add(message.partition())
             continue
         found.append((message.value(), dict(message.headers() or [])))
     consumer.close()

@@ -3,6 +3,7 @@ topic, and random messages, against the real Kafka and Cassandra."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import threading
@@ -66,6 +67,61 @@ def test_poison_messages_are_dead_lettered_with_their_reason_and_the_rest_stored
     ids = [str(parse_event(raw).create_time) for raw in valid]
     assert len(stored(cassandra, ids)) == len(valid)
     assert committed_offsets(private) == len(poison) + len(valid)
+
+
+class Crash(BaseException):
+    """The process dying at that point: nothing in the collector catches it."""
+
+
+@pytest.mark.parametrize("delivered", [3, 1], ids=["all delivered", "one delivered"])
+def test_a_collector_dying_between_dead_letters_and_commit_leaves_each_dead_letter_once(
+    private: Settings, cassandra, monkeypatch, delivered: int
+):
+    poison = [b"{not json " + str(number).encode() for number in range(3)]
+    produce(private, [*poison, event_json(job_id=1)])
+    send_dead_letters = Collector._dead_letter
+
+    def send_then_die(collector: Collector, rejects: list) -> dict[int, str]:
+        send_dead_letters(collector, rejects[:delivered])  # the others' sends failed, or never left
+        raise Crash
+
+    monkeypatch.setattr(Collector, "_dead_letter", send_then_die)
+    with pytest.raises(Crash):
+        drain(private)
+    monkeypatch.undo()
+    assert committed_offsets(private) == 0
+    assert len(dead_letters(private)) == delivered
+
+    collector = drain(private)  # consumes the batch again: sends only the dead letters not there yet
+
+    assert sorted(value for value, _ in dead_letters(private)) == sorted(poison)
+    assert collector.counters.dead_lettered == len(poison)
+    assert committed_offsets(private) == len(poison) + 1
+
+
+def test_a_dead_letter_of_another_message_from_the_same_source_is_no_reason_to_skip(private: Settings, cassandra):
+    """A tracking topic made again under its name numbers its messages from 0 again: the dead-letter topic then
+    holds a dead letter naming the same source as a new message, with other bytes."""
+    from confluent_kafka.admin import AdminClient
+
+    from jobpulse.clients import kafka_config
+    from jobpulse.migrations import ensure_topics
+
+    produce(private, [b"not json, the old topic's"], key=b"one partition")
+    drain(private)
+    admin = AdminClient(kafka_config(private))
+    admin.delete_topics([private.kafka_topic])[private.kafka_topic].result()
+    while private.kafka_topic in admin.list_topics(timeout=10).topics:
+        time.sleep(0.2)
+    ensure_topics(private, say=lambda message: None)
+    made_again = dataclasses.replace(private, collector_group=f"{private.collector_group}.again")
+    produce(made_again, [b"not json, the new topic's"], key=b"one partition")
+
+    drain(made_again)
+
+    letters = dead_letters(private)
+    assert len({headers[SOURCE_HEADER] for _, headers in letters}) == 1
+    assert sorted(value for value, _ in letters) == [b"not json, the new topic's", b"not json, the old topic's"]
 
 
 def test_a_batch_over_cassandras_size_limit_is_written_in_halves(private: Settings, cassandra):
@@ -168,6 +224,24 @@ def test_dead_lettering_gives_up_after_its_attempts_in_process(without_dead_lett
     with pytest.raises(GaveUp, match="after 3 attempts"):
         collector.run(drain=True)
     assert collector.counters.retries == 2
+    assert committed_offsets(private) == 0
+
+
+def test_a_dead_letter_topic_with_fewer_partitions_than_the_topic_is_refused(without_dead_letter_topic: Settings):
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    from jobpulse.clients import kafka_config
+    from jobpulse.errors import OperatorError
+
+    private = without_dead_letter_topic
+    admin = AdminClient(kafka_config(private))
+    admin.create_topics([NewTopic(private.kafka_dlq_topic, num_partitions=1)])[private.kafka_dlq_topic].result()
+    produce(private, [b"not json"])
+
+    with pytest.raises(
+        OperatorError, match=f"{private.kafka_dlq_topic} has 1 partitions, fewer than the {private.kafka_partitions}"
+    ):
+        drain(private)
     assert committed_offsets(private) == 0
 
 
