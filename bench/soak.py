@@ -163,6 +163,9 @@ class Schedulers:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.started: list[ManagedProcess] = []
+        self.orphans: list[
+            psutil.Process
+        ] = []  # what killed schedulers forked (their workers lead sessions of their own)
 
     def current(self) -> psutil.Process | None:
         if self.started:
@@ -175,6 +178,7 @@ class Schedulers:
         process = self.current()
         if process is None:
             raise RuntimeError("no Airflow scheduler is running: nothing to kill")
+        self.orphans += process.children(recursive=True)
         process.kill()
         psutil.wait_procs([process], timeout=30)
         return f"airflow scheduler (PID {process.pid})"
@@ -211,6 +215,9 @@ class Schedulers:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(running.pid, signal.SIGKILL)
             process.pid_file.unlink(missing_ok=True)
+        for orphan in self.orphans:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                orphan.kill()
 
 
 def _landing_files(settings: Settings) -> set[Path]:
