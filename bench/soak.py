@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +41,7 @@ from bench.freshness import oracle_mismatches, runs_carrying, summary
 from bench.soak_traffic import Ledger, digest
 from ingest.capture import landed_batches, read_position, ticks_of
 from jobpulse import demo, stack
-from jobpulse.config import PROJECT_ROOT, Settings, environment, load_settings
+from jobpulse.config import PROJECT_ROOT, Settings, load_settings, settings_in_environment
 from jobpulse.lakehouse import landing_table, landing_table_path
 from jobpulse.namespace import create, drop, named
 from jobpulse.stack.process import ManagedProcess
@@ -408,18 +408,6 @@ def refuse_a_running_demo(settings: Settings) -> None:
         raise SystemExit(f"{', '.join(running)} of `make demo` running: `make demo-down` first")
 
 
-@contextlib.contextmanager
-def environment_of(settings: Settings) -> Iterator[None]:
-    """The namespace's settings in this process' environment (the collector, the traffic and Airflow read it)."""
-    saved = dict(os.environ)
-    os.environ.update(environment(settings))
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def soak(settings: Settings, args: argparse.Namespace, say: Callable[[str], None] = print) -> dict[str, object]:
     ledger_dir = settings.state_dir / "soak" / settings.kafka_topic
     traffic = ManagedProcess("soak-traffic", settings.state_dir / "run" / "soak-traffic.pid",
@@ -561,7 +549,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     drop(settings)
     create(settings)
     try:
-        with environment_of(settings):
+        with settings_in_environment(settings):
             result = soak(settings, args)
     finally:
         if not args.keep:

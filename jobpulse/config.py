@@ -14,7 +14,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -405,6 +406,19 @@ def setting_text(value: object) -> str:
 def environment(settings: Settings) -> dict[str, str]:
     """Every setting as its environment variable: what a child process (dbt, Airflow, a collector) loads again."""
     return {option.env: setting_text(getattr(settings, name)) for name, option in OPTIONS.items()}
+
+
+@contextmanager
+def settings_in_environment(settings: Settings) -> Iterator[None]:
+    """Every setting in this process's environment for the duration (for dbt run in-process, or the children a
+    benchmark starts for a namespace)."""
+    saved = dict(os.environ)
+    os.environ.update(environment(settings))
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -18,12 +18,10 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobpulse.config import PROJECT_ROOT, Settings, environment
+from jobpulse.config import PROJECT_ROOT, Settings, environment, settings_in_environment
 from jobpulse.errors import SetupMissing
 
 DBT_PROJECTS = PROJECT_ROOT / "dbt_project"
@@ -53,18 +51,6 @@ def target_path(project: str) -> Path:
 def executable(settings: Settings, project: str) -> Path:
     """The dbt that runs ``project``: this virtualenv's for the lakehouse, the warehouse's own for MySQL."""
     return Path(sys.executable).parent / "dbt" if project == LAKEHOUSE else settings.dbt_warehouse_executable
-
-
-@contextmanager
-def settings_in_environment(settings: Settings) -> Iterator[None]:
-    """Every setting in this process's environment for the duration (for dbt run in-process)."""
-    saved = dict(os.environ)
-    os.environ.update(environment(settings))
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def dbt(settings: Settings, command: list[str], project: str) -> object:
