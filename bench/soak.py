@@ -23,6 +23,7 @@ import contextlib
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import sys
@@ -466,6 +467,8 @@ def soak(settings: Settings, args: argparse.Namespace, say: Callable[[str], None
     for done in kills:
         done.recovered_after_seconds = recovery(sampler.samples, done.at, bound)
     ledger = Ledger.read(ledger_dir)
+    if not args.keep:
+        shutil.rmtree(ledger_dir)  # the ids of every event sent: tens of MB in a long soak
     found = check(settings, ledger)
     lags = [s.lag for s in sampler.samples if s.lag is not None]
     fresh = [s.freshness for s in sampler.samples if s.freshness is not None]
