@@ -481,6 +481,7 @@ def soak(settings: Settings, args: argparse.Namespace, say: Callable[[str], None
         "malformed": len(ledger.malformed),
         "redeliveries": ledger.redeliveries,
         "late_events": ledger.late,
+        "deliveries_failed_and_sent_again": ledger.failed_deliveries,  # by the traffic, e.g. while Kafka was down
         "normal_freshness_p95_seconds": bound,
         "kills": [asdict(done) for done in kills],
         "largest_lag_messages": max(lags, default=None),
