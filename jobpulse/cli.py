@@ -35,6 +35,8 @@ def _setup(args: argparse.Namespace) -> int:
             print(f"fetched {bundle} jars: {count} files in {time.monotonic() - began:.0f}s")
         else:
             print(f"{bundle} jars: already in {artifacts.bundle_dir(settings, bundle)}")
+    built = artifacts.build_spark_extension(settings)
+    print(f"{'built' if built else 'already built'}: {artifacts.spark_extension_jar(settings)}")
     return 0
 
 

@@ -68,7 +68,10 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # allowPublicKeyRetrieval lets it log in to MySQL 8.4 (compose) with caching_sha2_password over plain TCP.
         "?useMysqlMetadata=true&nullDatabaseMeansCurrent=true&allowPublicKeyRetrieval=true"
     )
-    classpath = os.pathsep.join(str(path) for path in artifacts.classpath(settings, "spark"))
+    extension = artifacts.spark_extension_jar(settings)
+    if not extension.is_file():
+        raise SetupMissing(f"{extension} is not built (`make setup` builds it)")
+    classpath = os.pathsep.join(str(path) for path in [*artifacts.classpath(settings, "spark"), extension])
     return {
         "spark.master": settings.spark_master,
         "spark.driver.memory": settings.spark_driver_memory,
@@ -88,6 +91,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.cassandra.connection.localDC": settings.cassandra_datacenter,
         "spark.cassandra.auth.username": settings.cassandra_user,
         "spark.cassandra.auth.password": settings.cassandra_password,
+        # sessions that replace themselves when the driver's schema refresh jams (ingest/spark/jvm)
+        "spark.cassandra.connection.factory": "jobpulse.spark.SessionRenewingConnectionFactory",
         # Reading at the raw log's write level (LOCAL_QUORUM by default) sees every acknowledged write whatever
         # the replication factor (LOCAL_ONE, the connector's default, may miss one when it is above 1).
         "spark.cassandra.input.consistency.level": settings.cassandra_consistency,

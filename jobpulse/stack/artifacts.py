@@ -11,6 +11,7 @@ import hashlib
 import re
 import shutil
 import subprocess
+import tempfile
 from collections import deque
 from importlib import resources
 from pathlib import Path
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from jobpulse.progress import Progress
 
 BUNDLES = ("cassandra", "kafka", "spark")
+# The project's own classes for the Spark application (``ingest/spark/jvm``), compiled by ``setup`` against the
+# spark bundle and pyspark's jars; the jar's name carries the hash of the sources, so a change builds it again.
+SPARK_EXTENSION = "jobpulse-spark"
 MAVEN_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 # Maven's batch-mode line for a file it has downloaded (a POM or a jar, of a bundle or of Maven's own plugins)
 _MAVEN_DOWNLOADED = re.compile(r"^\[INFO\] Downloaded from [^:]+: \S*/(?P<name>[^/\s]+) ")
@@ -101,3 +105,43 @@ def jar(settings: Settings, bundle: str, prefix: str) -> Path:
     if len(matches) != 1:
         raise ServiceError(f"expected one {prefix} jar in the {bundle} bundle, found {matches}")
     return matches[0]
+
+
+def _spark_extension_sources() -> list[Path]:
+    import ingest.spark
+
+    return sorted((Path(ingest.spark.__file__).parent / "jvm").rglob("*.java"))
+
+
+def spark_extension_jar(settings: Settings) -> Path:
+    """Where the jar of the project's Spark classes is, built or not."""
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in _spark_extension_sources())).hexdigest()
+    return bundle_dir(settings, SPARK_EXTENSION) / f"{SPARK_EXTENSION}-{digest[:16]}.jar"
+
+
+def build_spark_extension(settings: Settings) -> bool:
+    """Compile the project's Spark classes into their jar unless it is there. Returns True if javac ran."""
+    from jobpulse.lakehouse import spark_home
+    from jobpulse.stack.service import jdk_tool
+
+    target = spark_extension_jar(settings)
+    if target.is_file():
+        return False
+    compile_classpath = [*classpath(settings, "spark"), *sorted((spark_home() / "jars").glob("*.jar"))]
+    with tempfile.TemporaryDirectory() as scratch:
+        classes, built = Path(scratch) / "classes", Path(scratch) / target.name
+        for command in (
+            [
+                jdk_tool(settings, "javac"), "--release", "11", "-Xlint:all,-path", "-Werror",
+                "-classpath", ":".join(map(str, compile_classpath)), "-d", str(classes),
+                *map(str, _spark_extension_sources()),
+            ],
+            [jdk_tool(settings, "jar"), "--create", "--file", str(built), "-C", str(classes), "."],
+        ):  # fmt: skip
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise ServiceError(f"building {target.name} failed:\n{done.stdout}{done.stderr}")
+        shutil.rmtree(target.parent, ignore_errors=True)  # older builds
+        target.parent.mkdir(parents=True)
+        shutil.move(built, target)
+    return True

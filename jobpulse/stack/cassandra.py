@@ -16,7 +16,7 @@ import time
 from jobpulse.config import Settings
 from jobpulse.stack import artifacts
 from jobpulse.stack.process import ServiceError
-from jobpulse.stack.service import Node, java_executable, render_template
+from jobpulse.stack.service import Node, jdk_tool, render_template
 
 # Password authentication, set through Cassandra 5's `cassandra.settings.*` system properties rather than the
 # YAML, so that the compose deployment turns it on the same way on the official image (its JVM_EXTRA_OPTS,
@@ -120,7 +120,7 @@ class Cassandra(Node):
         heap = self.settings.cassandra_heap
         jars = artifacts.classpath(self.settings, "cassandra")
         return [
-            java_executable(self.settings),
+            jdk_tool(self.settings, "java"),
             f"-Xms{heap}",
             f"-Xmx{heap}",
             "-Xss256k",

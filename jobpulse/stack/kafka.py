@@ -13,7 +13,7 @@ from pathlib import Path
 from jobpulse.config import Settings
 from jobpulse.stack import artifacts
 from jobpulse.stack.process import ServiceError
-from jobpulse.stack.service import Node, java_executable, render_template
+from jobpulse.stack.service import Node, jdk_tool, render_template
 
 
 class Kafka(Node):
@@ -57,7 +57,7 @@ class Kafka(Node):
         heap = self.settings.kafka_heap
         classpath = os.pathsep.join(str(path) for path in artifacts.classpath(self.settings, "kafka"))
         return [
-            java_executable(self.settings),
+            jdk_tool(self.settings, "java"),
             f"-Xms{heap}",
             f"-Xmx{heap}",
             "-XX:+UseG1GC",

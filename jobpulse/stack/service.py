@@ -84,5 +84,6 @@ def render_template(name: str, target: Path, **values: object) -> Path:
     return target
 
 
-def java_executable(settings: Settings) -> str:
-    return str(Path(settings.java_home) / "bin" / "java") if settings.java_home else "java"
+def jdk_tool(settings: Settings, tool: str) -> str:
+    """A program of the stack's JDK (``java``, ``javac``, ``jar``)."""
+    return str(Path(settings.java_home) / "bin" / tool) if settings.java_home else tool

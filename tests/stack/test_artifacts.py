@@ -44,3 +44,15 @@ def test_maven_download_lines_name_the_file_and_nothing_else_counts():
     assert artifacts.downloaded_file(line) == "zstd-jni-1.5.6-3.jar"
     assert artifacts.downloaded_file("[INFO] Downloading from central: https://repo/x/y/a-1.pom\n") is None
     assert artifacts.downloaded_file("[INFO] BUILD SUCCESS\n") is None
+
+
+def test_the_projects_spark_classes_are_built_once_and_on_every_spark_classpath(settings: Settings):
+    from jobpulse.lakehouse import spark_conf
+
+    extension = artifacts.spark_extension_jar(settings)
+    assert extension.is_file()
+    assert artifacts.build_spark_extension(settings) is False  # javac not run
+    conf = spark_conf(settings)
+    assert str(extension) in conf["spark.driver.extraClassPath"].split(":")
+    assert str(extension) in conf["spark.executor.extraClassPath"].split(":")
+    assert conf["spark.cassandra.connection.factory"] == "jobpulse.spark.SessionRenewingConnectionFactory"

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import psutil
 import pytest
 
 from ingest.capture import plan, read_position, ticks_of
@@ -205,6 +206,35 @@ def test_a_landing_cut_by_the_spark_application_dying_is_redone_exactly_once(lak
     assert ingest(lake)[0] == 0
     assert landed_through_thrift(lake) == (150_010, 150_010, 1)
     assert read_position(table).batch == 2
+
+
+@pytest.mark.stack_lifecycle  # it kills Cassandra: run after every other test
+def test_the_spark_application_reads_cassandra_again_after_a_query_met_its_outage(lake: Settings):
+    """A query that met Cassandra down used to leave the Java driver's schema refresh jammed in the Spark
+    application (scylladb/java-driver#841: a failed refresh is never cleared): every later read of Cassandra,
+    the ingest's included, waited forever until the Thrift server was restarted. The connector's sessions now
+    replace themselves after a failed refresh (ingest/spark/jvm)."""
+    from pyhive.exc import OperationalError
+
+    store(lake, events(10))
+    assert ingest(lake)[0] == 0
+    store(lake, events(20))
+    cassandra = psutil.Process(stack.service(lake, "cassandra").process.pid)
+    try:
+        cassandra.kill()
+        cassandra.wait(timeout=60)
+        with thrift_cursor(lake) as cursor, pytest.raises(OperationalError):
+            cursor.execute(f"SELECT COUNT(*) FROM cassandra.{lake.cassandra_keyspace}.tracking_changes")
+    finally:
+        stack.up(lake, say=lambda message: None)
+
+    process = ingest_process(lake)
+    try:
+        output, _ = process.communicate(timeout=240)  # a landing of 20 events: seconds, when nothing hangs
+    finally:
+        process.kill()
+    assert process.returncode == 0, output
+    assert landed_through_thrift(lake) == (30, 30, 1)
 
 
 def test_two_runs_started_at_once_never_both_land(lake: Settings, spark):
