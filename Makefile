@@ -96,7 +96,7 @@ bench: setup ## benchmarks against the local stack; JSON results in bench/result
 	$(BIN)/python -m bench.freshness --busy-day-events 5000000 --name freshness_busy_day --write
 	$(BIN)/python -m bench.topology --write
 
-test-soak: setup ## the short chaos soak (every kind of kill once at 100 events/s, about 20 minutes) as a test
+test-soak: setup ## the short chaos soak alone (every kind of kill once at 100 events/s, about 9 minutes; in make test)
 	$(JOBPULSE) stack up && $(BIN)/pytest -m soak
 
 soak: setup ## chaos soak: 30 min at 1,000 events/s, every service SIGKILLed in turn; bench/results/soak.json
