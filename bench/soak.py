@@ -64,6 +64,7 @@ class Sample:
     at: float  # seconds since the soak began
     lag: int | None  # messages the collector has not committed (None: Kafka did not answer)
     freshness: float | None  # seconds (None: nothing carried into `events` yet, or MySQL did not answer)
+    memory_available_gib: float | None = None  # what the machine could still give (the cluster's bound)
 
 
 @dataclass
@@ -94,7 +95,8 @@ class Sampler(threading.Thread):
         try:
             while not self.stopping.wait(SAMPLE_SECONDS):
                 at = round(time.monotonic() - self.began, 1)
-                self.samples.append(Sample(at, lag(self.settings, consumer), freshness(self.settings)))
+                available = round(psutil.virtual_memory().available / 2**30, 2)
+                self.samples.append(Sample(at, lag(self.settings, consumer), freshness(self.settings), available))
         finally:
             consumer.close()
 
@@ -472,6 +474,7 @@ def soak(settings: Settings, args: argparse.Namespace, say: Callable[[str], None
     found = check(settings, ledger)
     lags = [s.lag for s in sampler.samples if s.lag is not None]
     fresh = [s.freshness for s in sampler.samples if s.freshness is not None]
+    available = [s.memory_available_gib for s in sampler.samples]
     return {
         "rate_events_per_second": args.rate,
         "topology": settings.topology,
@@ -486,6 +489,8 @@ def soak(settings: Settings, args: argparse.Namespace, say: Callable[[str], None
         "kills": [asdict(done) for done in kills],
         "largest_lag_messages": max(lags, default=None),
         "largest_freshness_seconds": max(fresh, default=None),
+        "memory_total_gib": round(psutil.virtual_memory().total / 2**30, 2),
+        "least_memory_available_gib": min(available, default=None),
         "checker": {
             **found,
             "caught_up": caught,

@@ -28,6 +28,9 @@ AUTH_FLAGS = [
     "-Dcassandra.superuser_setup_delay_ms=0",
 ]
 DEFAULT_SUPERUSER = ("cassandra", "cassandra")  # what CassandraRoleManager makes on a new cluster
+# a connection's login: a node restarted under load (commit log replay, hints, other JVMs on the same cores)
+# takes seconds to answer one, and a health check that gives up sooner reports an answering node as down
+CONNECT_SECONDS = 10.0
 _ROLE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 # From Cassandra 5.0's conf/jvm17-server.options: without them Java 17 refuses its internal-class access.
@@ -81,7 +84,7 @@ class Cassandra(Node):
     """The node on the ``index``-th address of JOBPULSE_CASSANDRA_HOSTS."""
 
     name = "cassandra"
-    start_timeout = 240.0
+    start_timeout = 420.0  # a node killed under load replays its commit log, then takes its hints
 
     def __init__(self, settings: Settings, index: int = 0) -> None:
         super().__init__(settings, index, len(settings.cassandra_hosts))
@@ -174,7 +177,9 @@ def _release_version(settings: Settings, login: tuple[str, str] | None = None) -
 
     _quiet_driver()
     options = {"auth_provider": PlainTextAuthProvider(*login)} if login else {}
-    cluster = cassandra_cluster(settings, connect_timeout=3, control_connection_timeout=3, **options)
+    cluster = cassandra_cluster(
+        settings, connect_timeout=CONNECT_SECONDS, control_connection_timeout=CONNECT_SECONDS, **options
+    )
     try:
         return cluster.connect().execute("SELECT release_version FROM system.local", timeout=5).one().release_version
     finally:
@@ -187,7 +192,9 @@ def _node_status(settings: Settings, host: str) -> str:
     from jobpulse.clients import cassandra_cluster
 
     _quiet_driver()
-    cluster = cassandra_cluster(settings, hosts=[host], connect_timeout=3, control_connection_timeout=3)
+    cluster = cassandra_cluster(
+        settings, hosts=[host], connect_timeout=CONNECT_SECONDS, control_connection_timeout=CONNECT_SECONDS
+    )
     try:
         session = cluster.connect()
         local = session.execute("SELECT release_version, data_center FROM system.local", timeout=5).one()
@@ -204,7 +211,10 @@ def _refused_login(error: BaseException) -> bool:
     from cassandra.cluster import NoHostAvailable
 
     if isinstance(error, NoHostAvailable):
-        return any(isinstance(cause, AuthenticationFailed) for cause in error.errors.values())
+        # a dict of each host's error; only the hosts' addresses when every pool of a session failed after its
+        # control connection had logged in (a node too loaded to take connections: no refusal)
+        causes = error.errors.values() if isinstance(error.errors, dict) else ()
+        return any(isinstance(cause, AuthenticationFailed) for cause in causes)
     return isinstance(error, AuthenticationFailed)
 
 

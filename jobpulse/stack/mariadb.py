@@ -146,11 +146,14 @@ class MariaDB(Service):
     def ping(self) -> str:
         return self.admin_sql("SELECT VERSION();").strip()
 
-    def namespace_databases(self) -> dict[str, list[str]]:
-        """{account: the namespaces' existing databases granted to it} (jobpulse.namespace; any other grant an
-        operator made is not renewed, so none is widened to the account's privileges)."""
+    def pipeline_databases(self) -> dict[str, list[str]]:
+        """{account: the pipelines' existing databases granted to it}: the namespaces' (jobpulse.namespace) and
+        the stack's own, which an `up` through a namespace's settings (a soak's, a test's) must not take away.
+        Any other grant an operator made is not renewed, so none is widened to the account's privileges."""
+        from jobpulse.config import load_settings
         from jobpulse.namespace import MYSQL_DATABASE_SUFFIX
 
+        own = load_settings().mysql_database
         rows = self.admin_sql(
             "SELECT grants.User, grants.Db FROM mysql.db AS grants JOIN information_schema.SCHEMATA AS existing "
             "ON existing.SCHEMA_NAME = grants.Db WHERE grants.Host = '%' ORDER BY grants.Db;"
@@ -158,7 +161,7 @@ class MariaDB(Service):
         databases: dict[str, list[str]] = {}
         for line in rows.splitlines():
             user, database = line.split("\t")
-            if ACCOUNT_NAME.match(database) and database.endswith(MYSQL_DATABASE_SUFFIX):
+            if database == own or (ACCOUNT_NAME.match(database) and database.endswith(MYSQL_DATABASE_SUFFIX)):
                 databases.setdefault(user, []).append(database)
         return databases
 
@@ -176,17 +179,17 @@ class MariaDB(Service):
             # Hive's metastore schema has indexed varchar(767) columns: they only fit in a one-byte charset.
             f"CREATE DATABASE IF NOT EXISTS {metastore} CHARACTER SET latin1 COLLATE latin1_bin;",
         ]
-        namespaces = self.namespace_databases()
+        pipelines = self.pipeline_databases()
         for user, password, privileges, database in accounts:
             account = f"{sql_literal(sql_identifier(user).strip('`'))}@'%'"
             statements += [
                 f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {sql_literal(password)};",
                 f"ALTER USER {account} IDENTIFIED BY {sql_literal(password)};",
-                # whatever an older version granted goes first; the namespaces' databases are granted anew, so
-                # that this (on a restart, say) never locks a pipeline running in a namespace out of its data
+                # whatever an older version granted goes first; the pipelines' databases are granted anew, so
+                # that this (on a restart, say) never locks a pipeline out of its data
                 f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account};",
                 grant_sql(privileges, database, user),
-                *(grant_sql(privileges, other, user) for other in namespaces.get(user, ()) if other != database),
+                *(grant_sql(privileges, other, user) for other in pipelines.get(user, ()) if other != database),
             ]
         statements += [
             "DELETE FROM mysql.global_priv WHERE User = '';",  # no anonymous accounts

@@ -90,6 +90,21 @@ def test_a_namespace_keeps_its_grants_when_the_accounts_are_applied_again(settin
         mariadb.admin_sql(f"DROP DATABASE {database}; DELETE FROM mysql.db WHERE Db = '{database}'; FLUSH PRIVILEGES;")
 
 
+def test_the_stacks_own_database_keeps_its_grants_when_a_namespace_applies_the_accounts_again(settings: Settings):
+    """As when a soak or a test restarts MariaDB through a namespace's settings: the default pipeline keeps its
+    database."""
+    from jobpulse.namespace import drop_serving_database, named
+
+    elsewhere = named(settings, f"test_grants_{uuid.uuid4().hex[:8]}")
+    try:
+        service(elsewhere, "mariadb").after_start()
+        for user, password, database, privileges in accounts(settings)[:2]:
+            assert granted(settings, user, password).get(database) == set(privileges), user
+    finally:
+        drop_serving_database(elsewhere)
+        service(settings, "mariadb").after_start()  # what a failure took away
+
+
 @pytest.mark.parametrize(
     "statement",
     [
