@@ -61,14 +61,19 @@
 {% macro dbt_spark_merge_with_predicates(
     target, source, unique_key, predicates, delete_unmatched=none
 ) %}
-    {#- the body of dbt-spark 1.7's spark__get_merge_sql, reached with the extra predicates -#}
-    {%- set dest_columns = adapter.get_columns_in_relation(target) -%}
-    {%- set update_columns = get_merge_update_columns(
-        config.get('merge_update_columns'), config.get('merge_exclude_columns'), dest_columns
-    ) -%}
+    {#-
+        The body of dbt-spark 1.7's spark__get_merge_sql, reached with the extra predicates. The
+        target's columns are read (a `describe`, a round trip) only when the update names them;
+        otherwise it is `update set *`, which sets the same columns.
+    -#}
     {%- set accumulate = config.get('merge_accumulate', none) or [] -%}
-    {%- if accumulate -%}
-        {%- set update_columns = update_columns or dest_columns | map(attribute='name') | list -%}
+    {%- set update_columns = none -%}
+    {%- if config.get('merge_update_columns') or config.get('merge_exclude_columns') or accumulate -%}
+        {%- set dest_columns = adapter.get_columns_in_relation(target) -%}
+        {#- none unless merge_update_columns or merge_exclude_columns names them -#}
+        {%- set update_columns = get_merge_update_columns(
+            config.get('merge_update_columns'), config.get('merge_exclude_columns'), dest_columns
+        ) or dest_columns | map(attribute='name') | list -%}
     {%- endif -%}
     {%- set keys = [unique_key] if unique_key is string else unique_key -%}
     {%- for key in keys -%}

@@ -3,13 +3,15 @@
     only when its compiled SQL differs from the one it was created from (an md5 kept in a table
     property), or on `--full-refresh`. Replacing a view costs a metastore round trip or two and,
     worse, a Thrift call that holds up the models after it in every run, near real time's critical
-    path; the definition changes only with a deployment.
+    path; the definition changes only with a deployment. The md5 is read from what dbt's relation
+    cache already holds (the `show table extended` of the run's start lists each view's properties),
+    not asked for again.
 -#}
 {%- materialization view, adapter='spark' -%}
     {%- set definition_md5 = local_md5(sql) -%}
     {%- set existing = load_cached_relation(this) -%}
     {%- if existing is not none and existing.is_view and not should_full_refresh()
-        and jobpulse__view_definition(this) == definition_md5 -%}
+        and jobpulse__view_definition(existing) == definition_md5 -%}
         {{ run_hooks(pre_hooks) }}
         {%- call noop_statement('main', 'unchanged') -%}{%- endcall -%}
         {{ run_hooks(post_hooks) }}
@@ -23,10 +25,13 @@
 {%- endmaterialization -%}
 
 {% macro jobpulse__view_definition(relation) -%}
-    {#- the md5 the view was created from, or none (a view another tool made, or an older one) -#}
-    {%- set result = run_query(
-        "show tblproperties " ~ relation ~ " ('jobpulse.definition_md5')"
+    {#-
+        The md5 the view was created from, from the relation's cached `show table extended` text;
+        none for a view another tool made, an older one, or a relation with no such text.
+    -#}
+    {%- set found = modules.re.search(
+        '^Table Properties: \\[.*\\bjobpulse[.]definition_md5=([0-9a-f]{32})\\b',
+        relation.information or '', modules.re.MULTILINE,
     ) -%}
-    {%- set row = result.rows[0] if result.rows | length > 0 else none -%}
-    {{ return(row[1] if row is not none and row[0] == 'jobpulse.definition_md5' else none) }}
+    {{ return(found.group(1) if found is not none else none) }}
 {%- endmacro %}
