@@ -213,7 +213,8 @@ def test_the_spark_application_reads_cassandra_again_after_a_query_met_its_outag
     """A query that met Cassandra down used to leave the Java driver's schema refresh jammed in the Spark
     application (scylladb/java-driver#841: a failed refresh is never cleared): every later read of Cassandra,
     the ingest's included, waited forever until the Thrift server was restarted. The connector's sessions now
-    replace themselves after a failed refresh (ingest/spark/jvm)."""
+    replace themselves after a failed refresh, and look for one before the catalog reads their metadata
+    (ingest/spark/jvm)."""
     from pyhive.exc import OperationalError
 
     store(lake, events(10))
@@ -228,6 +229,16 @@ def test_the_spark_application_reads_cassandra_again_after_a_query_met_its_outag
     finally:
         stack.up(lake, say=lambda message: None)
 
+    # The catalog looks tables up in the session's schema without refreshing it, so a session jammed since the
+    # outage never saw a table made after it (found by the soak: a new namespace's raw log).
+    made_after = "made_after_the_outage"
+    cluster = cassandra_cluster(lake)
+    try:
+        cluster.connect().execute(f"CREATE TABLE {lake.cassandra_keyspace}.{made_after} (id text PRIMARY KEY)")
+    finally:
+        cluster.shutdown()
+    assert found_through_thrift(lake, f"cassandra.{lake.cassandra_keyspace}.{made_after}", within=60)
+
     process = ingest_process(lake)
     try:
         output, _ = process.communicate(timeout=240)  # a landing of 20 events: seconds, when nothing hangs
@@ -235,6 +246,22 @@ def test_the_spark_application_reads_cassandra_again_after_a_query_met_its_outag
         process.kill()
     assert process.returncode == 0, output
     assert landed_through_thrift(lake) == (30, 30, 1)
+
+
+def found_through_thrift(settings: Settings, table: str, within: float) -> bool:
+    """Whether the Thrift server reads ``table`` within ``within`` seconds of asking."""
+    from pyhive.exc import OperationalError
+
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            with thrift_cursor(settings) as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM {table}")
+                return cursor.fetchall() == [(0,)]
+        except OperationalError as error:
+            if "TABLE_OR_VIEW_NOT_FOUND" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(2)
 
 
 def test_two_runs_started_at_once_never_both_land(lake: Settings, spark):

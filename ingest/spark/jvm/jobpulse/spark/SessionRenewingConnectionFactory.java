@@ -32,14 +32,23 @@ import scala.collection.IndexedSeq;
  *
  * <p>The session handed out here is a proxy whose {@code refreshSchema()} waits at most
  * {@code jobpulse.cassandra.schemaRefreshTimeoutSeconds} (a system property, 30 s by default). When a refresh
- * fails or times out, the next one first replaces the session with a new one (the old one is closed a while
- * later, so that reads in flight on it finish) and refreshes on that. While Cassandra stays unreachable the
- * replacement fails at once with the driver's own error; nothing waits forever.
+ * fails or times out, the session is replaced with a new one (the old one is closed a while later, so that reads
+ * in flight on it finish) and the refresh made on that. While Cassandra stays unreachable the replacement fails
+ * at once with the driver's own error; nothing waits forever.
+ *
+ * <p>The driver's own refreshes, on the schema-change events Cassandra pushes, jam the same way, and then its
+ * metadata never changes again: the connector's catalog, which looks tables up in it without a refresh, no
+ * longer finds a table made after that (a new namespace's, in the chaos soak). So {@code getMetadata()} first
+ * refreshes through the proxy, at most once every {@code jobpulse.cassandra.metadataCheckSeconds} (10 s by
+ * default): a jammed session is found out and replaced there too. Should that refresh fail, the caller gets
+ * the metadata the session has, as it would without the proxy.
  */
 public final class SessionRenewingConnectionFactory implements CassandraConnectionFactory {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(SessionRenewingConnectionFactory.class);
   static final long REFRESH_TIMEOUT_SECONDS = Long.getLong("jobpulse.cassandra.schemaRefreshTimeoutSeconds", 30);
+  static final long METADATA_CHECK_NANOS =
+      TimeUnit.SECONDS.toNanos(Long.getLong("jobpulse.cassandra.metadataCheckSeconds", 10));
   static final long RETIRED_SESSION_GRACE_SECONDS = 120;
   private static final ScheduledExecutorService CLOSER =
       Executors.newSingleThreadScheduledExecutor(
@@ -71,6 +80,7 @@ public final class SessionRenewingConnectionFactory implements CassandraConnecti
     private final CassandraConnectorConf conf;
     private volatile CqlSession current;
     private boolean renewalDue; // guarded by this
+    private volatile long checkedAt = System.nanoTime(); // a new session has loaded the whole schema
 
     RenewingSession(CassandraConnectorConf conf, CqlSession first) {
       this.conf = conf;
@@ -95,6 +105,9 @@ public final class SessionRenewingConnectionFactory implements CassandraConnecti
       if (method.getName().equals("refreshSchema") && method.getParameterCount() == 0) {
         return refreshSchema();
       }
+      if (method.getName().equals("getMetadata") && method.getParameterCount() == 0) {
+        return checkedMetadata();
+      }
       try {
         return method.invoke(current, args);
       } catch (InvocationTargetException failure) {
@@ -102,10 +115,30 @@ public final class SessionRenewingConnectionFactory implements CassandraConnecti
       }
     }
 
+    private Metadata checkedMetadata() {
+      if (System.nanoTime() - checkedAt < METADATA_CHECK_NANOS) {
+        return current.getMetadata();
+      }
+      synchronized (this) {
+        if (System.nanoTime() - checkedAt < METADATA_CHECK_NANOS) {
+          return current.getMetadata(); // another caller checked meanwhile
+        }
+        checkedAt = System.nanoTime(); // one check per interval, whatever it finds
+        try {
+          return refreshSchema();
+        } catch (RuntimeException failure) {
+          LOG.warn("could not check the Cassandra schema ({}): the session's metadata as it is", failure.toString());
+          return current.getMetadata();
+        }
+      }
+    }
+
     private synchronized Metadata refreshSchema() {
       if (!renewalDue) {
         try {
-          return refreshed(current);
+          Metadata metadata = refreshed(current);
+          checkedAt = System.nanoTime();
+          return metadata;
         } catch (RuntimeException failure) {
           renewalDue = true;
           LOG.warn("Cassandra schema refresh failed ({}): the session will be replaced", failure.toString());
@@ -117,6 +150,7 @@ public final class SessionRenewingConnectionFactory implements CassandraConnecti
       renewalDue = false;
       CLOSER.schedule(retired::closeAsync, RETIRED_SESSION_GRACE_SECONDS, TimeUnit.SECONDS);
       LOG.warn("replaced the Cassandra session {} after a failed schema refresh", retired.getName());
+      checkedAt = System.nanoTime(); // a new session has loaded the whole schema
       try {
         return refreshed(fresh);
       } catch (RuntimeException failure) {
