@@ -62,6 +62,23 @@ def runs_carrying(settings: Settings) -> list[tuple[int, datetime]]:
         connection.close()
 
 
+def all_carried(settings: Settings, stopped: datetime) -> bool:
+    """Whether everything stored before ``stopped`` is landed and carried into `events`: the capture may cover
+    up to past ``stopped``, nothing it may cover is left to land, and the last batch is carried. (A batch ending
+    after ``stopped`` need not come: once the traffic stops, a run with nothing new lands nothing.)"""
+    from ingest.spark.ingest_job import capture_until, has_new_arrivals
+
+    now = datetime.now(UTC)
+    batches = landed_batches(landing_table_path(settings))
+    carried = runs_carrying(settings)
+    return (
+        bool(batches and carried)
+        and carried[-1][0] >= batches[-1].batch
+        and capture_until(settings, now) > ticks_of(stopped)
+        and not has_new_arrivals(settings, batches[-1], now)
+    )
+
+
 def arrivals(settings: Settings) -> list[tuple[datetime, datetime]]:
     """(created, arrived) of every event in the raw log."""
     from cassandra.util import datetime_from_uuid1
@@ -202,11 +219,7 @@ def measure(settings: Settings, args: argparse.Namespace) -> None:
         stopped = datetime.now(UTC)
         # let the scheduled runs carry everything into `events` (at most 6 more minutes)
         deadline = time.monotonic() + 360
-        while time.monotonic() < deadline:
-            batches = landed_batches(landing_table_path(settings))
-            carried = runs_carrying(settings)
-            if batches and batches[-1].to_ticks > ticks_of(stopped) and carried and carried[-1][0] >= batches[-1].batch:
-                break
+        while time.monotonic() < deadline and not all_carried(settings, stopped):
             time.sleep(10)
         simulated_seconds = time.monotonic() - simulating_since
     finally:
