@@ -38,9 +38,9 @@ from pathlib import Path
 import psutil
 
 from bench import results
-from bench.freshness import oracle_mismatches, runs_carrying, summary
+from bench.freshness import all_carried, oracle_mismatches, runs_carrying, summary
 from bench.soak_traffic import Ledger, digest
-from ingest.capture import landed_batches, read_position, ticks_of
+from ingest.capture import landed_batches
 from jobpulse import demo, stack
 from jobpulse.config import PROJECT_ROOT, Settings, load_settings, settings_in_environment
 from jobpulse.lakehouse import landing_table, landing_table_path
@@ -388,13 +388,12 @@ def normal_p95(samples: list[Sample], warmup_seconds: float) -> float:
 
 
 def caught_up(settings: Settings, stopped: datetime) -> bool:
-    """Every arrival before ``stopped`` is landed and carried into `events` by a successful run."""
+    """Every arrival before ``stopped`` is landed and carried into `events` by a successful run (False while a
+    service it asks is still down)."""
     try:
-        landed = read_position(landing_table_path(settings))
-        carried = runs_carrying(settings)
+        return all_carried(settings, stopped)
     except Exception:
         return False
-    return bool(landed and landed.to_ticks > ticks_of(stopped) and carried and carried[-1][0] >= landed.batch)
 
 
 def wait_until(condition: Callable[[], bool], minutes: float) -> bool:
